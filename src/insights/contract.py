@@ -41,11 +41,17 @@ class Column:
     redact: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    lowercase: bool = False
     description: str = ""
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
+
+    @property
+    def is_lowercased(self) -> bool:
+        """Closed vocabularies and a few labels are compared and stored lower-case."""
+        return self.lowercase or self.accepted is not None
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ POSTS = Kind(
     grain="one row per post version; a later load with newer metrics adds a snapshot",
     columns=(
         Column("post_id", required=True, description="the platform's id of the post"),
-        Column("platform", required=True, description="facebook, instagram, linkedin, x, tiktok, ... (lower-cased)"),
+        Column("platform", required=True, lowercase=True, description="facebook, instagram, linkedin, x, tiktok, ... (lower-cased)"),
         Column("published_at", "timestamp", required=True, description="when the post went live"),
         Column("account_id", description="the page or account that posted"),
         Column("content_type", accepted=CONTENT_TYPES, description="format of the post"),
@@ -159,8 +165,8 @@ CHAT_EVENTS = Kind(
         Column("intent", description="intent the bot recognised"),
         Column("intent_confidence", "number", minimum=0, maximum=1, description="classifier confidence, 0 to 1"),
         Column("is_fallback", "boolean", description="the bot did not understand this message"),
-        Column("event", description="session_start, handoff, lead_captured, csat, session_end, ..."),
-        Column("channel", description="web, messenger, whatsapp, ..."),
+        Column("event", lowercase=True, description="session_start, handoff, lead_captured, csat, session_end, ..."),
+        Column("channel", lowercase=True, description="web, messenger, whatsapp, ..."),
         Column("entry_post_id", description="the post that started the conversation"),
         Column("link_id", description="tracked link that started the conversation"),
         *_utm(),

@@ -23,6 +23,10 @@ class MappingError(InsightsError, ValueError):
     """A column mapping file is invalid or does not fit the file it is applied to."""
 
 
+class ConfigurationError(InsightsError, ValueError):
+    """A setting or a file the settings point to is unusable (timezone, key file)."""
+
+
 class WarehouseError(InsightsError, RuntimeError):
     """The warehouse cannot be opened or built."""
 

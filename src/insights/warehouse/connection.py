@@ -17,6 +17,9 @@ RAW_SYSTEM_COLUMNS = (
     ("extra", "JSON"),  # unknown source columns, kept rather than dropped
     ("_load_id", "INTEGER"),  # meta.loads row that brought the row in
     ("_key", "UBIGINT"),  # hash of the natural key, for deduplication
+    # Only inside a load's transaction: a bad row's reason and content, before it moves to meta.rejects.
+    ("_reason", "VARCHAR"),
+    ("_raw", "VARCHAR"),
 )
 
 META_DDL = """

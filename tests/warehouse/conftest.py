@@ -1,0 +1,103 @@
+"""Fixtures for warehouse tests: an empty in-memory warehouse and helpers to fill raw tables and read models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pytest
+
+from insights.warehouse import connect
+
+#: Day 0 of every hand-written scenario.
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+Load = Callable[..., None]
+Rows = Callable[..., list[dict[str, Any]]]
+
+
+def day(days: float, hours: float = 0) -> datetime:
+    """T0 plus a number of days (and hours): scenarios read as a time line."""
+    return T0 + timedelta(days=days, hours=hours)
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, *rows: dict[str, Any]) -> None:
+    """Insert dict rows into a table; missing columns stay NULL."""
+    for row in rows:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows of a query as dicts."""
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def add_load(con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: datetime, kind: str = "posts") -> None:
+    """A meta.loads row, as the loader would write it."""
+    insert(
+        con,
+        "meta.loads",
+        {
+            "load_id": load_id,
+            "kind": kind,
+            "file": f"file{load_id}.csv",
+            "fingerprint": f"fp{load_id}",
+            "size_bytes": 1,
+            "format": "csv",
+            "timezone": "UTC",
+            "loaded_at": loaded_at,
+            "rows_read": 1,
+            "rows_loaded": 1,
+            "rows_rejected": 0,
+            "rows_duplicate": 0,
+        },
+    )
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = connect(":memory:")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def load(con: duckdb.DuckDBPyConnection) -> Load:
+    """load("raw.posts", {...}, {...}) inserts rows into the test warehouse."""
+    return lambda table, *rows: insert(con, table, *rows)
+
+
+@pytest.fixture
+def rows(con: duckdb.DuckDBPyConnection) -> Rows:
+    """rows("SELECT ...") returns the query's rows as dicts."""
+    return lambda sql, *params: fetch(con, sql, *params)
+
+
+# Pure helpers as session-scoped fixtures, so hypothesis tests (which build their own warehouse per
+# example) can use them too.
+@pytest.fixture(scope="session")
+def at() -> Callable[..., datetime]:
+    """at(days, hours=0): T0 plus that much time."""
+    return day
+
+
+@pytest.fixture(scope="session")
+def insert_rows() -> Callable[..., None]:
+    return insert
+
+
+@pytest.fixture(scope="session")
+def fetch_rows() -> Callable[..., list[dict[str, Any]]]:
+    return fetch
+
+
+@pytest.fixture(scope="session")
+def new_load() -> Callable[..., None]:
+    """new_load(con, load_id, loaded_at): a meta.loads row."""
+    return add_load

@@ -101,3 +101,58 @@ def fetch_rows() -> Callable[..., list[dict[str, Any]]]:
 def new_load() -> Callable[..., None]:
     """new_load(con, load_id, loaded_at): a meta.loads row."""
     return add_load
+
+
+def fill_small_scenario(con: duckdb.DuckDBPyConnection) -> None:
+    """A little of everything: two posts with snapshots, two sessions, two leads, an experiment."""
+    insert(
+        con,
+        "raw.posts",
+        {"post_id": "p1", "platform": "LinkedIn", "published_at": day(0), "content_type": "image",
+         "origin": "ai", "model": "gpt-x", "prompt_id": "pr1", "prompt_version": "v1", "campaign": "spring",
+         "link_id": "L1", "_load_id": 1, "_key": 11},
+        {"post_id": "p2", "platform": "x", "published_at": day(1), "content_type": "text", "origin": "human",
+         "link_id": "L2", "_load_id": 1, "_key": 12},
+    )
+    insert(
+        con,
+        "raw.post_metrics",
+        {"post_id": "p1", "observed_at": day(3), "impressions": 100, "likes": 5, "_load_id": 2, "_key": 21},
+        {"post_id": "p1", "observed_at": day(9), "impressions": 400, "likes": 9, "_load_id": 2, "_key": 22},
+        {"post_id": "p2", "observed_at": day(2), "impressions": 50, "_load_id": 2, "_key": 23},
+    )
+    insert(
+        con,
+        "raw.chat_events",
+        {"session_id": "s1", "user_id": "u1", "ts": day(2), "role": "system", "event": "session_start",
+         "channel": "web", "entry_post_id": "p1", "_key": 31},
+        {"session_id": "s1", "user_id": "u1", "ts": day(2, 0.01), "role": "user", "text": "hi", "intent": "pricing",
+         "_key": 32},
+        {"session_id": "s1", "user_id": "u1", "ts": day(2, 0.02), "role": "bot", "text": "hello", "latency_ms": 120.0,
+         "_key": 33},
+        {"session_id": "s2", "user_id": "u2", "ts": day(4), "role": "user", "text": "price?", "link_id": "L2",
+         "_key": 34},
+        {"session_id": "s2", "user_id": "u2", "ts": day(4, 0.01), "role": "agent", "text": "let me help",
+         "_key": 35},
+    )
+    insert(
+        con,
+        "raw.leads",
+        {"lead_id": "l1", "stage": "new", "changed_at": day(2, 0.03), "user_id": "u1", "session_id": "s1",
+         "source": "chatbot", "_key": 41},
+        {"lead_id": "l1", "stage": "won", "changed_at": day(20), "user_id": "u1", "value": 1000.0, "_key": 42},
+        {"lead_id": "l2", "stage": "new", "changed_at": day(5), "user_id": "u2", "_key": 43},
+    )
+    insert(
+        con,
+        "raw.assignments",
+        {"experiment_id": "e1", "unit_id": "u1", "variant": "a", "assigned_at": day(1), "_key": 51},
+        {"experiment_id": "e1", "unit_id": "u2", "variant": "b", "assigned_at": day(1), "_key": 52},
+    )
+
+
+@pytest.fixture
+def scenario(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The test warehouse filled with the small scenario (not built yet)."""
+    fill_small_scenario(con)
+    return con

@@ -11,7 +11,18 @@ import pytest
 from insights.errors import WarehouseError
 from insights.warehouse import ModelBuildError, build
 from insights.warehouse.models import default_sql_dir
-from tests_warehouse_scenarios import MODELS, fill_small_scenario  # type: ignore[import-not-found]
+
+MODELS = [
+    "staging.assignments",
+    "staging.chat_events",
+    "staging.leads",
+    "staging.post_metrics",
+    "staging.posts",
+    "marts.chat_sessions",
+    "marts.leads",
+    "marts.posts",
+    "marts.lineage",
+]
 
 
 def copy_shipped_models(target: Path) -> Path:
@@ -39,8 +50,8 @@ def test_build_empty_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     assert json.loads(json.dumps(report.to_dict()))["models"][0]["name"] == "staging.assignments"
 
 
-def test_build_reports_row_counts(con: duckdb.DuckDBPyConnection) -> None:
-    fill_small_scenario(con)
+def test_build_reports_row_counts(scenario: duckdb.DuckDBPyConnection) -> None:
+    con = scenario
     report = build(con)
     counts = {m.name: m.n_rows for m in report.models}
     for name, n_rows in counts.items():
@@ -49,24 +60,24 @@ def test_build_reports_row_counts(con: duckdb.DuckDBPyConnection) -> None:
     assert report.seconds >= sum(m.seconds for m in report.models) * 0.99
 
 
-def test_rebuild_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
-    fill_small_scenario(con)
+def test_rebuild_is_idempotent(scenario: duckdb.DuckDBPyConnection) -> None:
+    con = scenario
     build(con)
     first = dump(con)
     build(con)
     assert dump(con) == first
 
 
-def test_rebuild_picks_up_new_raw_rows(con: duckdb.DuckDBPyConnection) -> None:
-    fill_small_scenario(con)
+def test_rebuild_picks_up_new_raw_rows(scenario: duckdb.DuckDBPyConnection) -> None:
+    con = scenario
     build(con)
     con.execute("DELETE FROM raw.chat_events WHERE session_id = 's2'")
     build(con)
     assert con.execute("SELECT session_id FROM marts.chat_sessions").fetchall() == [("s1",)]
 
 
-def test_failed_build_leaves_previous_warehouse(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    fill_small_scenario(con)
+def test_failed_build_leaves_previous_warehouse(scenario: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    con = scenario
     build(con)
     before = dump(con)
     sql_dir = copy_shipped_models(tmp_path)

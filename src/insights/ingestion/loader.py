@@ -28,7 +28,7 @@ import sqlglot.expressions as sge
 
 from insights import config
 from insights.contract import Column, Kind, get_kind
-from insights.errors import ConfigurationError, DataContractError
+from insights.errors import ConfigurationError, DataContractError, WarehouseError
 from insights.ingestion.mapping import Mapping, date_from_weekday_sql, load_mapping, rule_sql
 from insights.ingestion.privacy import load_key, pseudonym_sql, redact_sql, sql_string
 from insights.ingestion.report import FileReport, LoadReport
@@ -36,7 +36,9 @@ from insights.ingestion.sniff import SourceFile, normalize_name, sniff
 from insights.warehouse import connect
 
 #: Longest single CSV record accepted (text fields of tens of megabytes are data, not an error).
-MAX_LINE_BYTES = 64 << 20
+MAX_LINE_BYTES = 32 << 20
+#: The CSV reader's buffer (DuckDB's default would be 16 lines' worth: far too much memory).
+CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 #: DuckDB's memory budget while loading; it spills to disk beyond that, so file size does not matter.
 LOAD_MEMORY_LIMIT = "1GB"
 _BLANK = "__blank__"
@@ -60,8 +62,18 @@ class _Relation:
     sql: str
     columns: list[_SourceColumn]
     header_lines: int
+    #: SQL of the row's number in the file, where the reader gives it (Parquet); else lines are
+    #: found for the rejected rows only, by a second, ordered pass (`rescan_sql`) matching `content_hash`.
+    row_number: str | None = None
+    rescan_sql: str = ""
+    content_hash: str = ""
     errors_table: str | None = None
     json_lines: bool = False
+
+
+def _trace(label: str, started: float) -> None:
+    if os.environ.get("INSIGHTS_TRACE"):
+        print(f"[trace] {label}: {time.perf_counter() - started:.2f} s", flush=True)
 
 
 def _fault(point: str) -> None:
@@ -95,40 +107,48 @@ def _relation(con: duckdb.DuckDBPyConnection, src: SourceFile, load_id: int) -> 
     if src.format == "parquet":
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
         cols = [_SourceColumn(quote(str(r[0])), str(r[0]), str(r[1])) for r in described]
-        return _Relation(f"SELECT * FROM read_parquet({path})", cols, header_lines=0)
+        sql = f"SELECT *, file_row_number AS _file_row FROM read_parquet({path}, file_row_number=true)"
+        return _Relation(sql, cols, header_lines=0, row_number="_file_row + 1")
     if src.format == "csv":
         errors = f"_rejects_{load_id}"
         names = [f"c{i}" for i in range(len(src.header))]
         columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-        sql = (
-            f"SELECT * FROM read_csv({path}, header=true, auto_detect=false, delim={sql_string(src.delimiter or ',')}, "
+        reader = (
+            f"read_csv({path}, header=true, auto_detect=false, delim={sql_string(src.delimiter or ',')}, "
             f"quote='\"', escape='\"', columns={columns}, compression={compression}, "
-            f"max_line_size={MAX_LINE_BYTES}, store_rejects=true, rejects_table='{errors}', "
-            f"rejects_scan='{errors}_scan', null_padding=false)"
+            f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES}, null_padding=false, "
         )
+        sql = f"SELECT * FROM {reader}store_rejects=true, rejects_table='{errors}', rejects_scan='{errors}_scan')"
         cols = [_SourceColumn(n, h, "VARCHAR") for n, h in zip(names, src.header, strict=True)]
-        return _Relation(sql, cols, header_lines=1, errors_table=errors)
+        return _Relation(
+            sql, cols, header_lines=1, errors_table=errors,
+            rescan_sql=f"SELECT * FROM {reader}ignore_errors=true)", content_hash=f"hash({', '.join(names)})",
+        )
     # JSON Lines: each line is read as one text value ('\x1e' cannot occur raw in valid JSON),
     # then every key found anywhere in the file becomes a column.
     lines = (
         f"SELECT line FROM read_csv({path}, header=false, auto_detect=false, delim='\x1e', quote='', escape='', "
         f"columns={{'line': 'VARCHAR'}}, compression={compression}, max_line_size={MAX_LINE_BYTES}, "
+        f"buffer_size={CSV_BUFFER_BYTES}, "
         "strict_mode=false, null_padding=true)"
     )
     keys = con.execute(
         f"SELECT k FROM (SELECT unnest(json_keys(line)) AS k FROM ({lines}) "
-        "WHERE json_valid(line) AND json_type(line) = 'OBJECT') GROUP BY k ORDER BY min(k)"
+        "WHERE CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY min(k)"
     ).fetchall()
     cols = []
     for i, (key,) in enumerate(keys):
         path_expr = sql_string('$."' + str(key).replace("\\", "\\\\").replace('"', '\\"') + '"')
-        cols.append(_SourceColumn(f"json_extract_string(_line, {path_expr})", str(key), "VARCHAR"))
+        cols.append(_SourceColumn(f"json_extract_string(_object, {path_expr})", str(key), "VARCHAR"))
         _ = i
+    # Only lines that are JSON objects are parsed further (json functions raise on malformed input).
     sql = (
-        "SELECT line AS _line, (json_valid(line) AND json_type(line) = 'OBJECT') AS _is_object, "
-        f"(line IS NULL OR trim(line) = '') AS _is_blank FROM ({lines})"
+        "SELECT _json, _is_object, (_json IS NULL OR trim(_json) = '') AS _is_blank, "
+        "CASE WHEN _is_object THEN _json END AS _object FROM ("
+        "SELECT line AS _json, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS _is_object "
+        f"FROM ({lines}))"
     )
-    return _Relation(sql, cols, header_lines=0, json_lines=True)
+    return _Relation(sql, cols, header_lines=0, json_lines=True, rescan_sql=sql, content_hash="hash(_json)")
 
 
 # --- SQL for one column ------------------------------------------------------------------------------
@@ -315,18 +335,20 @@ def _plan(kind: Kind, rel: _Relation, mapping: Mapping | None, src: SourceFile, 
         if c.sql in pii_sources:
             value = pseudonym_sql(_value(c.sql, c.type), pii_sources[c.sql] or "id")
         raw_pairs.append(f"{sql_string(c.name)}, {value}")
-    raw_json = "CAST(json_object(" + ", ".join(raw_pairs) + ") AS VARCHAR)" if raw_pairs else "_line"
+    raw_json = "CAST(json_object(" + ", ".join(raw_pairs) + ") AS VARCHAR)" if raw_pairs else "_json"
     if rel.json_lines:
-        raw_json = f"CASE WHEN _is_object THEN {raw_json} ELSE _line END"
+        raw_json = f"CASE WHEN _is_object THEN {raw_json} ELSE _json END"
     raw = f"CASE WHEN _reason IS NOT NULL THEN {redact_sql(raw_json)} END"
+    line = f"CASE WHEN _reason IS NOT NULL THEN {rel.row_number} END" if rel.row_number else "NULL"
+    row_hash = f"CASE WHEN _reason IS NOT NULL THEN {rel.content_hash} END" if rel.content_hash else "NULL"
 
     names = [c.name for c in kind.columns]
     key = ", ".join(quote(k) for k in kind.key)
     insert = f"""
-INSERT INTO {kind.table} ({", ".join(quote(n) for n in names)}, extra, _load_id, _key, _reason, _raw)
-SELECT {", ".join(quote(n) for n in names)}, _extra, {load_id}, hash({key}), _reason, _raw
+INSERT INTO {kind.table} ({", ".join(quote(n) for n in names)}, extra, _load_id, _key, _reason, _raw, _line, _rowhash)
+SELECT {", ".join(quote(n) for n in names)}, _extra, {load_id}, hash({key}), _reason, _raw, _line, _rowhash
 FROM (
-  SELECT {", ".join(finals)}, {extra} AS _extra, _reason, {raw} AS _raw
+  SELECT {", ".join(finals)}, {extra} AS _extra, _reason, {raw} AS _raw, {line} AS _line, {row_hash} AS _rowhash
   FROM (
     SELECT *, {reason} AS _reason
     FROM (SELECT *, {", ".join(t_cols) or "1 AS _none"} FROM (SELECT *, {", ".join(v_cols) or "1 AS _nothing"} FROM ({sql})))
@@ -342,7 +364,7 @@ _READ_PROBLEMS = (
     ("unicode", "the file is not UTF-8 text", "re-export it with UTF-8 encoding"),
     ("utf-8", "the file is not UTF-8 text", "re-export it with UTF-8 encoding"),
     ("parquet", "the Parquet file is corrupt", "export or copy the file again"),
-    ("maximum line size", "a row is longer than 64 MB", "split the file or shorten that field"),
+    ("maximum line size", "a row is longer than 32 MB", "split the file or shorten that field"),
 )
 
 
@@ -380,6 +402,52 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, rel: _Relation, src: Sou
     return out
 
 
+def _record_rejects(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    rel: _Relation,
+    load_id: int,
+    file_name: str,
+    structural: list[tuple[int, str, str]],
+) -> None:
+    """Copy this load's rejected rows, with their line in the file, to meta.rejects."""
+    table = kind.table
+    bad = f"_load_id = {load_id} AND _reason IS NOT NULL AND _reason <> '{_BLANK}'"
+    # Data row k (1-based, as the parser numbers the rows it could split) is on line
+    # k + header + #{structural rejects j : s_j - j < k}.
+    con.execute("CREATE OR REPLACE TEMP TABLE _structural (adj BIGINT)")
+    if structural:
+        con.executemany(
+            "INSERT INTO _structural VALUES (?)",
+            [(line - rel.header_lines - j,) for j, (line, _, _) in enumerate(structural, start=1)],
+        )
+    if rel.row_number is not None:
+        numbered = f"SELECT _line AS k, _reason, _raw FROM {table} WHERE {bad}"
+    else:
+        # The load itself runs unordered (much faster); rows that were rejected are found again
+        # by content in an ordered second pass, which only files with bad rows pay for.
+        row = con.execute(f"SELECT count(*) FROM {table} WHERE {bad}").fetchone()
+        if not row or not row[0]:
+            return
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _lines AS
+SELECT h, rn, row_number() OVER (PARTITION BY h ORDER BY rn) AS occ
+FROM (SELECT row_number() OVER () AS rn, {rel.content_hash} AS h FROM ({rel.rescan_sql}))
+WHERE h IN (SELECT _rowhash FROM {table} WHERE {bad})"""
+        )
+        numbered = f"""SELECT l.rn AS k, r._reason, r._raw FROM (
+    SELECT _rowhash, _reason, _raw, row_number() OVER (PARTITION BY _rowhash ORDER BY rowid) AS occ
+    FROM {table} WHERE {bad}) r
+LEFT JOIN _lines l ON l.h = r._rowhash AND l.occ = r.occ"""
+    con.execute(
+        f"""INSERT INTO meta.rejects
+SELECT $id, $kind, $file, k + (SELECT count(*) FROM _structural WHERE adj < k) + $header, _reason, _raw
+FROM ({numbered})""",
+        {"id": load_id, "kind": kind.name, "file": file_name, "header": rel.header_lines},
+    )
+
+
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     kind: Kind,
@@ -393,35 +461,30 @@ def _load_file(
     fingerprint.start()
     load_id = int(con.execute("SELECT nextval('meta.load_ids')").fetchone()[0])  # type: ignore[index]
     table = kind.table
+    file_name = str(src.path)
+    # Unordered loading is about twice as fast (rows are written straight to disk); a mapping that
+    # numbers rows needs the file's order.
+    ordered = mapping is not None and mapping.needs_row_number
+    con.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
     try:
         rel = _relation(con, src, load_id)
         plan = _plan(kind, rel, mapping, src, load_id)
         con.execute(plan.insert_sql, {k: v for k, v in params.items() if f"${k}" in plan.insert_sql})
         structural = _structural_rejects(con, rel, src)
+    except duckdb.OutOfMemoryException as exc:
+        fingerprint.join()
+        raise WarehouseError(
+            f"{src.path}: loading ran out of memory ({str(exc).splitlines()[0]}); "
+            "free memory or load the file in smaller parts."
+        ) from None
     except duckdb.Error as exc:
         fingerprint.join()
         raise _read_error(src, exc) from None
+    _trace("insert", started)
     _fault("after_insert")
 
-    base_row = con.execute(f"SELECT min(rowid) FROM {table} WHERE _load_id = $id", {"id": load_id}).fetchone()
-    base = int(base_row[0]) if base_row and base_row[0] is not None else 0
-    # Parsed row k (1-based) is data record k + #{structural rejects j : s_j - j < k}.
-    con.execute("CREATE OR REPLACE TEMP TABLE _structural (adj BIGINT)")
-    if structural:
-        con.executemany(
-            "INSERT INTO _structural VALUES (?)",
-            [(line - rel.header_lines - j,) for j, (line, _, _) in enumerate(structural, start=1)],
-        )
-    file_name = str(src.path)
-    con.execute(
-        f"""
-INSERT INTO meta.rejects
-SELECT $id, $kind, $file,
-       k + (SELECT count(*) FROM _structural WHERE adj < k) + $header, _reason, _raw
-FROM (SELECT rowid - $base + 1 AS k, _reason, _raw FROM {table}
-      WHERE _load_id = $id AND _reason IS NOT NULL AND _reason <> '{_BLANK}')""",
-        {"id": load_id, "kind": kind.name, "file": file_name, "header": rel.header_lines, "base": base},
-    )
+    _record_rejects(con, kind, rel, load_id, file_name, structural)
+    con.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
     if structural:
         con.executemany(
             "INSERT INTO meta.rejects VALUES (?, ?, ?, ?, ?, ?)",
@@ -437,7 +500,9 @@ FROM (SELECT rowid - $base + 1 AS k, _reason, _raw FROM {table}
     if rel.errors_table:
         con.execute(f"DROP TABLE IF EXISTS {rel.errors_table}; DROP TABLE IF EXISTS {rel.errors_table}_scan")
 
+    _trace("rejects", started)
     fingerprint.join()
+    _trace("fingerprint", started)
     previous = con.execute(
         "SELECT min(load_id) FROM meta.loads WHERE kind = $kind AND fingerprint = $fp",
         {"kind": kind.name, "fp": fingerprint.digest},
@@ -461,9 +526,11 @@ FROM (SELECT rowid - $base + 1 AS k, _reason, _raw FROM {table}
         )
 
     rows_duplicate = _delete_duplicates(con, kind, load_id)
+    _trace("duplicates", started)
     rows_rejected = sum(reasons.values())
     rows_loaded = rows_read - rows_rejected - rows_duplicate
     empty = _empty_cells(con, kind, load_id, plan.present)
+    _trace("empty cells", started)
     con.execute(
         """INSERT INTO meta.loads VALUES ($id, $kind, $file, $fp, $size, $format, $mapping, $tz, $loaded_at,
                                           $read, $loaded, $rejected, $dup, $empty)""",
@@ -588,6 +655,7 @@ def ingest(
                 reports.append(_load_file(connection, the_kind, src, the_mapping, params, timezone))
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute("COMMIT")
+            _trace("commit", started)
         except BaseException:
             connection.execute("ROLLBACK")
             connection.execute("SET TimeZone = 'UTC'")

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
@@ -49,6 +50,11 @@ class CheckResult:
     severity: Severity
     failures: int
     examples: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """No failing rows (whatever the severity)."""
+        return self.failures == 0
 
     @property
     def status(self) -> Status:
@@ -164,11 +170,18 @@ def check_query(model: Model, check: Check) -> tuple[str, list[str]]:
     WITH failing AS (SELECT CAST(NULL AS TEXT) AS value FROM "marts"."chat_sessions"
     WHERE "session_id" IS NULL) SELECT ...
     """
-    from sqlglot import parse_one
-
     failing, params = _failing_rows(model, check)
-    query = parse_one(_SUMMARY, read="duckdb").with_("failing", as_=failing)  # type: ignore[attr-defined]
+    query = _summary().with_("failing", as_=failing)  # with_ copies, so the cached tree is never changed
     return str(query.sql("duckdb")), params
+
+
+@cache
+def _summary() -> exp.Select:
+    from sqlglot import exp, parse_one
+
+    summary = parse_one(_SUMMARY, read="duckdb")
+    assert isinstance(summary, exp.Select)
+    return summary
 
 
 def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:

@@ -20,6 +20,8 @@ RAW_SYSTEM_COLUMNS = (
     # Only inside a load's transaction: a bad row's reason and content, before it moves to meta.rejects.
     ("_reason", "VARCHAR"),
     ("_raw", "VARCHAR"),
+    ("_line", "BIGINT"),
+    ("_rowhash", "UBIGINT"),
 )
 
 META_DDL = """

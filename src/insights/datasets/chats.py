@@ -57,13 +57,19 @@ class DemoChats:
     funnel: FunnelTruth
 
 
-def _start_times(rng: np.random.Generator, period: Period, posts: Posts, n_sessions: int, share: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _start_times(
+    rng: np.random.Generator, period: Period, posts: Posts, n_sessions: int, share: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Start times and entry post (-1: none) of all sessions, in time order."""
     room = np.clip(period.end_ms - END_MARGIN_MS - posts.published_ms, 0, MAX_LAG_MS)
     reach = 1.0 - np.exp(-room / MEAN_LAG_MS)
     weight = (posts.clicks_7d + 1.0) * reach
-    n_post = int(round(share * n_sessions)) if weight.sum() > 0 else 0
-    post = rng.choice(len(weight), size=n_post, p=weight / weight.sum()) if n_post else np.zeros(0, dtype=np.int64)
+    n_post = round(share * n_sessions) if weight.sum() > 0 else 0
+    post = (
+        rng.choice(len(weight), size=n_post, p=weight / weight.sum())
+        if n_post
+        else np.zeros(0, dtype=np.int64)
+    )
     lag = -MEAN_LAG_MS * np.log1p(-rng.random(n_post) * reach[post])
     post_start = posts.published_ms[post] + 1 + lag.astype(np.int64)
 
@@ -71,7 +77,9 @@ def _start_times(rng: np.random.Generator, period: Period, posts: Posts, n_sessi
     hours = np.array(CHAT_HOURS, dtype=float)
     day = rng.integers(0, PERIOD_DAYS, size=n_direct)
     hour = rng.choice(24, size=n_direct, p=hours / hours.sum())
-    direct_start = period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, size=n_direct)
+    direct_start = (
+        period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, size=n_direct)
+    )
     direct_start = np.minimum(direct_start, period.end_ms - END_MARGIN_MS - 1)
 
     start = np.concatenate([post_start, direct_start])
@@ -80,9 +88,11 @@ def _start_times(rng: np.random.Generator, period: Period, posts: Posts, n_sessi
     return start[order], entry[order]
 
 
-def _users(rng: np.random.Generator, n_sessions: int, experiment: ExperimentTruth) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+def _users(
+    rng: np.random.Generator, n_sessions: int, experiment: ExperimentTruth
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """User number of each session (numbered by first appearance) and each user's activity."""
-    pool = max(1, int(round(experiment.users_per_session * n_sessions)))
+    pool = max(1, round(experiment.users_per_session * n_sessions))
     activity = rng.gamma(experiment.activity_shape, 1.0, size=pool)
     cumulative = np.cumsum(activity) / activity.sum()
     drawn = np.minimum(np.searchsorted(cumulative, rng.random(n_sessions), side="right"), pool - 1)
@@ -94,8 +104,10 @@ def _users(rng: np.random.Generator, n_sessions: int, experiment: ExperimentTrut
     return number[drawn], user_activity
 
 
-def _propensity(activity: npt.NDArray[np.float64], user: npt.NDArray[np.int64], power: float, cap: float) -> npt.NDArray[np.float64]:
-    """Per session, the user's readiness multiplier: activity**power, mean one over sessions, at most `cap`."""
+def _propensity(
+    activity: npt.NDArray[np.float64], user: npt.NDArray[np.int64], power: float, cap: float
+) -> npt.NDArray[np.float64]:
+    """Per session, the user's readiness: activity**power, scaled to mean one over sessions, capped."""
     h = activity[user] ** power
     for _ in range(3):
         h = np.minimum(h / h.mean(), cap)
@@ -107,12 +119,19 @@ def _channels(rng: np.random.Generator, platform: npt.NDArray[np.str_]) -> npt.N
     u = rng.random(len(platform))
     for plat, probs in CHANNEL_MIX.items():
         pick = platform == plat
-        channel[pick] = np.minimum(np.searchsorted(np.cumsum(probs), u[pick], side="right"), len(CHANNELS) - 1)
+        channel[pick] = np.minimum(
+            np.searchsorted(np.cumsum(probs), u[pick], side="right"), len(CHANNELS) - 1
+        )
     return channel
 
 
 def plan_demo_sessions(
-    rng: np.random.Generator, period: Period, posts: Posts, n_sessions: int, funnel: FunnelTruth, experiment: ExperimentTruth
+    rng: np.random.Generator,
+    period: Period,
+    posts: Posts,
+    n_sessions: int,
+    funnel: FunnelTruth,
+    experiment: ExperimentTruth,
 ) -> DemoChats:
     """Plan all demo sessions (one value per session; rows are made later, chunk by chunk)."""
     start, post = _start_times(rng, period, posts, n_sessions, funnel.post_session_share)

@@ -21,9 +21,12 @@ from insights.datasets.sessions import CHANNELS, INTENTS, SessionPlan
 from insights.datasets.writers import RawTable
 
 # Row codes.
-START, GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, CAPTURED, HANDOFF, AGENT, CSAT, END = range(13)
-QUESTION_PII = 13  # a question that carries personal data: only a text segment, not a row code
-N_CODES = 14
+START, GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, CAPTURED, HANDOFF, AGENT, CSAT, END = (
+    range(13)
+)
+# Text segments that are not row codes: a question carrying personal data, an agent's follow-up.
+QUESTION_PII, AGENT_FOLLOW_UP = 13, 14
+N_CODES = 15
 ROLES = ("system", "bot", "user", "agent")
 ROLE_OF = np.array([0, 1, 2, 1, 1, 1, 2, 1, 0, 0, 3, 0, 0], dtype=np.int32)
 EVENTS = ("session_start", "message", "lead_captured", "handoff", "csat", "session_end")
@@ -63,19 +66,27 @@ class TextPools:
                 start[code, i], count[code, i] = first, len(rendered)
 
         def render(templates: tuple[str, ...], suffixes: tuple[str, ...] = ("",)) -> list[str]:
-            return [vocab.fill(vocab.pick(rng, templates), rng) + vocab.pick(rng, suffixes) for _ in range(variants)]
+            return [
+                vocab.fill(vocab.pick(rng, templates), rng) + vocab.pick(rng, suffixes)
+                for _ in range(variants)
+            ]
 
         segment(GREETING, None, render(vocab.GREETINGS))
         segment(FALLBACK, None, render(vocab.FALLBACKS))
         segment(CONFIRM, None, render(vocab.CONFIRMS))
-        segment(AGENT, None, render(vocab.AGENT_MESSAGES))
+        segment(AGENT, None, render(vocab.AGENT_INTROS))
+        segment(AGENT_FOLLOW_UP, None, render(vocab.AGENT_FOLLOW_UPS))
         for i, intent in enumerate(INTENTS):
             segment(QUESTION, i, render(vocab.QUESTIONS[intent]))
             segment(ANSWER, i, render(vocab.ANSWERS[intent]))
             segment(ASK, i, render(vocab.ANSWERS[intent], vocab.ASK_CONTACT))
-            rendered = []
+            rendered: list[str] = []
             for _ in range(variants):
-                values = {"email": _pool_email(rng), "phone": vocab.fake_phone(rng), "card": vocab.pick(rng, vocab.CARDS)}
+                values = {
+                    "email": _pool_email(rng),
+                    "phone": vocab.fake_phone(rng),
+                    "card": vocab.pick(rng, vocab.CARDS),
+                }
                 template = vocab.pick(rng, vocab.PII_QUESTIONS[intent])
                 for name in ("email", "phone", "card"):
                     if "{" + name + "}" in template:
@@ -123,7 +134,9 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
     cap = np.array([CONTACT, CONFIRM, CAPTURED])[np.clip(pos - b1, 0, 2)]
     ho = np.where(pos == b2, HANDOFF, AGENT)
     code = np.select(
-        [pos == 0, pos == 1, pos < b1, pos < b2, pos < b3, pos < b4], [START, GREETING, qa, cap, ho, CSAT], END
+        [pos == 0, pos == 1, pos < b1, pos < b2, pos < b3, pos < b4],
+        [START, GREETING, qa, cap, ho, CSAT],
+        END,
     ).astype(np.int64)
     n = len(code)
     intent = plan.intent[sess].astype(np.int64)
@@ -132,13 +145,36 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
 
     # timing: each row's delay after the previous one; a bot reply's delay is its latency
     treatment = plan.treatment[sess]
-    latency = np.round(rng.lognormal(np.log(plan.latency_median_ms), 0.45, size=n) * np.where(treatment, plan.latency_ratio, 1.0))
+    latency = np.round(
+        rng.lognormal(np.log(plan.latency_median_ms), 0.45, size=n)
+        * np.where(treatment, plan.latency_ratio, 1.0)
+    )
     latency = np.maximum(latency, 50.0)
     u = rng.random(n)
     expo = rng.exponential(1.0, size=n)
     delay = np.select(
-        [code == START, code == GREETING, code == QUESTION, is_reply, code == CONTACT, code == CAPTURED, code == HANDOFF, code == AGENT, code == CSAT],
-        [0.0, 150 + 450 * u, 2_000 + 15_000 * expo, latency, 5_000 + 20_000 * expo, 1 + 50 * u, 1_000 + 4_000 * u, 20_000 + 60_000 * expo, 2_000 + 10_000 * expo],
+        [
+            code == START,
+            code == GREETING,
+            code == QUESTION,
+            is_reply,
+            code == CONTACT,
+            code == CAPTURED,
+            code == HANDOFF,
+            code == AGENT,
+            code == CSAT,
+        ],
+        [
+            0.0,
+            150 + 450 * u,
+            2_000 + 15_000 * expo,
+            latency,
+            5_000 + 20_000 * expo,
+            1 + 50 * u,
+            1_000 + 4_000 * u,
+            20_000 + 60_000 * expo,
+            2_000 + 10_000 * expo,
+        ],
         60_000 + 540_000 * u,
     ).astype(np.int64)
     elapsed = np.cumsum(delay)
@@ -146,7 +182,10 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
 
     # texts: a pool segment by (code, intent), or the session's own contact message
     text_code = np.where((code == QUESTION) & (rng.random(n) < PII_QUESTION_RATE), QUESTION_PII, code)
-    text_idx = pools.seg_start[text_code, intent] + np.floor(rng.random(n) * pools.seg_count[text_code, intent]).astype(np.int64)
+    text_code = np.where((code == AGENT) & (pos > b2 + 1), AGENT_FOLLOW_UP, text_code)
+    text_idx = pools.seg_start[text_code, intent] + np.floor(
+        rng.random(n) * pools.seg_count[text_code, intent]
+    ).astype(np.int64)
     text_idx = np.where(code == CONTACT, len(pools.texts) + sess, text_idx)
     has_text = np.isin(code, (GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, AGENT))
     all_texts = pa.concat_arrays([pools.texts, plan.contact_text.cast(pa.string())])
@@ -154,12 +193,18 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
     used_pii = frozenset(int(i) for i in np.unique(text_idx[has_text & (text_code == QUESTION_PII)]))
 
     confidence = np.select(
-        [code == FALLBACK, code == CONFIRM], [0.6 * rng.beta(2, 4, size=n), rng.beta(20, 1, size=n)], rng.beta(12, 1.5, size=n)
+        [code == FALLBACK, code == CONFIRM],
+        [0.6 * rng.beta(2, 4, size=n), rng.beta(20, 1, size=n)],
+        rng.beta(12, 1.5, size=n),
     )
     intent_names = pa.array([*INTENTS, CONTACT_INTENT])
-    intent_col = pc.take(intent_names, pa.array(np.where(code == CONFIRM, len(INTENTS), intent), mask=~is_reply))
+    intent_col = pc.take(
+        intent_names, pa.array(np.where(code == CONFIRM, len(INTENTS), intent), mask=~is_reply)
+    )
     tokens_in = (np.where(treatment, 850, 600) + 180 * turn + rng.poisson(40, size=n)).astype(np.int64)
-    tokens_out = np.where(code == FALLBACK, 12 + rng.poisson(8, size=n), 25 + rng.poisson(55, size=n)).astype(np.int64)
+    tokens_out = np.where(code == FALLBACK, 12 + rng.poisson(8, size=n), 25 + rng.poisson(55, size=n)).astype(
+        np.int64
+    )
     start_rows = code == START
     attribution = pa.array(sess, mask=~start_rows)
     columns: dict[str, object] = {
@@ -179,7 +224,9 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
         "utm_medium": pc.take(plan.utm_medium, attribution),
         "utm_campaign": pc.take(plan.utm_campaign, attribution),
         "utm_content": pc.take(plan.utm_content, attribution),
-        "bot_version": pc.take(pa.array(plan.bot_versions), pa.array(plan.bot_version[sess].astype(np.int32))),
+        "bot_version": pc.take(
+            pa.array(plan.bot_versions), pa.array(plan.bot_version[sess].astype(np.int32))
+        ),
         "latency_ms": pa.array(latency, mask=~is_reply),
         "tokens_in": pa.array(tokens_in, mask=~is_reply),
         "tokens_out": pa.array(tokens_out, mask=~is_reply),

@@ -36,10 +36,12 @@ class LeadSources:
     campaign: list[str]
 
 
-def other_sources(rng: np.random.Generator, period: Period, truth: LeadTruth, n_sessions: int, first_number: int) -> LeadSources:
+def other_sources(
+    rng: np.random.Generator, period: Period, truth: LeadTruth, n_sessions: int, first_number: int
+) -> LeadSources:
     """Form and event leads, spread over the period, with fresh fake contact details."""
-    n_form = int(round(truth.form_leads_per_session * n_sessions))
-    n_event = int(round(truth.event_leads_per_session * n_sessions))
+    n_form = round(truth.form_leads_per_session * n_sessions)
+    n_event = round(truth.event_leads_per_session * n_sessions)
     source = ["form"] * n_form + ["event"] * n_event
     n = len(source)
     created = rng.integers(period.start_ms, period.end_ms, size=n)
@@ -88,7 +90,9 @@ def _delay(rng: np.random.Generator, truth: LeadTruth, step: str, n: int) -> npt
     return (rng.uniform(low, high, size=n) * MS_PER_DAY).astype(np.int64)
 
 
-def generate_leads(rng: np.random.Generator, period: Period, leads: LeadSources, truth: LeadTruth) -> RawTable:
+def generate_leads(
+    rng: np.random.Generator, period: Period, leads: LeadSources, truth: LeadTruth
+) -> RawTable:
     """Stage-change rows of all leads, in time order."""
     n = len(leads.source)
     reached = {
@@ -132,6 +136,8 @@ def generate_leads(rng: np.random.Generator, period: Period, leads: LeadSources,
         "phone": [leads.phone[i] for i in rows],
         "source": [leads.source[i] for i in rows],
         "campaign": [leads.campaign[i] for i in rows],
-        "value": [float(v) if w else None for v, w in zip(value[lead_idx].tolist(), is_won.tolist(), strict=True)],
+        "value": [
+            float(v) if w else None for v, w in zip(value[lead_idx].tolist(), is_won.tolist(), strict=True)
+        ],
     }
     return RawTable.from_columns(LEADS, columns, draw_offsets(rng, len(rows)))

@@ -96,15 +96,19 @@ def plan_defects(n: int, file_format: str) -> dict[str, list[Defect]]:
 
 
 class FreshKeys:
-    """Hands out natural keys that no good row has, so no bad row duplicates a good one."""
+    """Hands out natural keys that no good row has, so no bad row duplicates a good one.
 
-    def __init__(self, n_posts: int, n_sessions: int, n_leads: int, n_users: int) -> None:
-        self._next = {"posts": n_posts, "chat_events": n_sessions, "leads": n_leads, "assignments": n_users}
+    `last` maps a kind to the highest id number its good rows use (posts, chat_events' sessions,
+    leads, assignments' users); post_metrics rows get a snapshot time between real snapshots.
+    """
+
+    def __init__(self, last: dict[str, int]) -> None:
+        self.last = dict(last)
         self._shift = 0
 
     def _number(self, kind: str) -> int:
-        self._next[kind] += 1
-        return self._next[kind]
+        self.last[kind] += 1
+        return self.last[kind]
 
     def apply(self, kind: str, values: dict[str, object]) -> dict[str, object]:
         """A copy of a good row's raw values with a fresh key."""
@@ -124,12 +128,18 @@ class FreshKeys:
         return out
 
 
-def bad_row(template: RawTable, defect: Defect, fresh: FreshKeys, file_format: str) -> tuple[dict[str, object], int | None]:
+def bad_row(
+    template: RawTable, defect: Defect, fresh: FreshKeys, file_format: str
+) -> tuple[dict[str, object], int | None]:
     """The values of one bad row made from a one-row template, and how many CSV fields it keeps."""
     kind: Kind = template.kind
     values = fresh.apply(kind.name, template.table.to_pylist()[0])
     columns = {name: [value] for name, value in values.items()}
-    finished: dict[str, object] = RawTable.from_columns(kind, columns, template.offsets, template.unit).finish(file_format).to_pylist()[0]
+    finished: dict[str, object] = (
+        RawTable.from_columns(kind, columns, template.offsets, template.unit)
+        .finish(file_format)
+        .to_pylist()[0]
+    )
     if defect.reason == TOO_FEW:
         return finished, kind.column_names.index(defect.column)
     if defect.reason == MISSING:
@@ -156,7 +166,9 @@ def write_with_bad(
         row = writer.rows_written + 1
         writer.write_bad(values, n_fields)
         shown = None if defect.reason in (MISSING, TOO_FEW) else str(values[defect.column])
-        planted.append(MalformedRow(kind=raw.kind.name, row=row, column=defect.column, reason=defect.reason, value=shown))
+        planted.append(
+            MalformedRow(kind=raw.kind.name, row=row, column=defect.column, reason=defect.reason, value=shown)
+        )
     if done < n:
         writer.write(raw.slice(done, n).finish(file_format))
     return planted

@@ -7,6 +7,7 @@ increments along a saturating curve, so counters never decrease over one post's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +42,15 @@ class Posts:
     campaign: pa.Array
 
 
-def _choice(rng: np.random.Generator, weights: dict[str, float] | object, n: int) -> npt.NDArray[np.str_]:
-    mapping = dict(weights)  # type: ignore[call-overload]
-    names = np.array(list(mapping))
-    p = np.array(list(mapping.values()), dtype=float)
+def _choice(rng: np.random.Generator, weights: Mapping[str, float], n: int) -> npt.NDArray[np.str_]:
+    names = np.array(list(weights))
+    p = np.array(list(weights.values()), dtype=np.float64)
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-def _publish_times(rng: np.random.Generator, period: Period, platform: npt.NDArray[np.str_], truth: EngagementTruth) -> npt.NDArray[np.int64]:
+def _publish_times(
+    rng: np.random.Generator, period: Period, platform: npt.NDArray[np.str_], truth: EngagementTruth
+) -> npt.NDArray[np.int64]:
     n = len(platform)
     start_wd = period.start.weekday()
     day_w = np.array([WEEKDAY_WEIGHTS[(start_wd + d) % 7] for d in range(PERIOD_DAYS)])
@@ -61,19 +63,28 @@ def _publish_times(rng: np.random.Generator, period: Period, platform: npt.NDArr
     for plat, slot in truth.best_slots.items():
         pick = in_slot & (platform == plat)
         day[pick] = slot_week[pick] * 7 + (slot.weekday - start_wd) % 7
-        hour[pick] = slot.start_hour + np.floor(slot_u[pick] * (slot.end_hour - slot.start_hour)).astype(np.int64)
+        hour[pick] = slot.start_hour + np.floor(slot_u[pick] * (slot.end_hour - slot.start_hour)).astype(
+            np.int64
+        )
     seconds = rng.integers(0, 3600, size=n)
     return period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + seconds * 1000
 
 
-def in_best_slot(published_ms: npt.NDArray[np.int64], platform: npt.NDArray[np.str_], truth: EngagementTruth) -> npt.NDArray[np.bool_]:
+def in_best_slot(
+    published_ms: npt.NDArray[np.int64], platform: npt.NDArray[np.str_], truth: EngagementTruth
+) -> npt.NDArray[np.bool_]:
     """Whether each post went out in its platform's best weekly slot (UTC)."""
     days = published_ms // MS_PER_DAY
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     hour = (published_ms % MS_PER_DAY) // MS_PER_HOUR
     out = np.zeros(len(published_ms), dtype=bool)
     for plat, slot in truth.best_slots.items():
-        out |= (platform == plat) & (weekday == slot.weekday) & (hour >= slot.start_hour) & (hour < slot.end_hour)
+        out |= (
+            (platform == plat)
+            & (weekday == slot.weekday)
+            & (hour >= slot.start_hour)
+            & (hour < slot.end_hour)
+        )
     return out
 
 
@@ -81,7 +92,9 @@ def _mean_one_lognormal(rng: np.random.Generator, sigma: float, n: int) -> npt.N
     return rng.lognormal(-(sigma**2) / 2, sigma, size=n)
 
 
-def _texts(rng: np.random.Generator, origin: npt.NDArray[np.str_], prompt_id: npt.NDArray[np.str_]) -> list[str]:
+def _texts(
+    rng: np.random.Generator, origin: npt.NDArray[np.str_], prompt_id: npt.NDArray[np.str_]
+) -> list[str]:
     texts = []
     for o, p in zip(origin.tolist(), prompt_id.tolist(), strict=True):
         if o == "human":
@@ -89,12 +102,18 @@ def _texts(rng: np.random.Generator, origin: npt.NDArray[np.str_], prompt_id: np
             continue
         text = vocab.fill(vocab.pick(rng, vocab.AI_POSTS[p]), rng)
         if o == "ai_edited":
-            text = vocab.pick(rng, ("New: ", "Heads up! ", "")) + text + vocab.pick(rng, (" #saas", " #sales", " #growth"))
+            text = (
+                vocab.pick(rng, ("New: ", "Heads up! ", ""))
+                + text
+                + vocab.pick(rng, (" #saas", " #sales", " #growth"))
+            )
         texts.append(text)
     return texts
 
 
-def generate_posts(rng: np.random.Generator, period: Period, n_posts: int, truth: EngagementTruth, prompt: PromptTruth) -> Posts:
+def generate_posts(
+    rng: np.random.Generator, period: Period, n_posts: int, truth: EngagementTruth, prompt: PromptTruth
+) -> Posts:
     """Draw `n_posts` posts over the period and their metric snapshots before its end."""
     accounts = truth.accounts
     share = np.array([a.post_share for a in accounts])
@@ -118,7 +137,9 @@ def generate_posts(rng: np.random.Generator, period: Period, n_posts: int, truth
     is_hook = prompt_id == prompt.prompt_id
     version = np.where(is_ai, np.where(np.where(is_hook, hook_v2, other_v2), "v2", "v1"), "")
     is_prompt_post = is_hook & (version == prompt.prompt_version)
-    campaign = np.array(vocab.CAMPAIGNS)[rng.choice(len(vocab.CAMPAIGNS), size=n_posts, p=vocab.CAMPAIGN_PROBS)]
+    campaign = np.array(vocab.CAMPAIGNS)[
+        rng.choice(len(vocab.CAMPAIGNS), size=n_posts, p=vocab.CAMPAIGN_PROBS)
+    ]
     paid = rng.random(n_posts) < truth.paid_share
 
     # 7-day counts around the planted rates
@@ -128,7 +149,9 @@ def generate_posts(rng: np.random.Generator, period: Period, n_posts: int, truth
     slot = in_best_slot(published, platform, truth)
     rate = base_rate * type_ratio * origin_ratio * np.where(slot, truth.best_slot_ratio, 1.0)
     rate = rate * _mean_one_lognormal(rng, truth.post_noise_sigma, n_posts)
-    mean_imp = np.array([a.impressions for a in accounts])[acc] * np.where(paid, truth.paid_impressions_ratio, 1.0)
+    mean_imp = np.array([a.impressions for a in accounts])[acc] * np.where(
+        paid, truth.paid_impressions_ratio, 1.0
+    )
     imp7 = rng.poisson(mean_imp * _mean_one_lognormal(rng, truth.impressions_sigma, n_posts))
     engaged = rng.poisson(imp7 * rate)
     split = rng.multinomial(engaged, list(truth.engagement_split.values()))

@@ -52,7 +52,9 @@ class Behaviour:
     csat: Small
 
 
-def draw_behaviour(rng: np.random.Generator, funnel: FunnelTruth, capture_prob: npt.NDArray[np.float64]) -> Behaviour:
+def draw_behaviour(
+    rng: np.random.Generator, funnel: FunnelTruth, capture_prob: npt.NDArray[np.float64]
+) -> Behaviour:
     """Draw the funnel steps of each session; `capture_prob` is P(lead_captured | understood) per session."""
     n = len(capture_prob)
     engaged = rng.random(n) < funnel.message_rate
@@ -67,7 +69,11 @@ def draw_behaviour(rng: np.random.Generator, funnel: FunnelTruth, capture_prob: 
     n_agent = (1 + (rng.random(n) < 0.5)).astype(np.int8)
     rated = engaged & (rng.random(n) < funnel.csat_response_rate)
     u = rng.random(n)
-    csat = np.where(rated, np.where(fallback, _score(funnel.csat_probs_fallback, u), _score(funnel.csat_probs_understood, u)), 0)
+    csat = np.where(
+        rated,
+        np.where(fallback, _score(funnel.csat_probs_fallback, u), _score(funnel.csat_probs_understood, u)),
+        0,
+    )
     return Behaviour(engaged, intent, fallback, questions, captured, handoff, n_agent, csat.astype(np.int8))
 
 

@@ -73,7 +73,7 @@ class Period:
 
 def to_ms(ts: datetime) -> int:
     """Milliseconds since the epoch of an aware datetime."""
-    return int(round(ts.timestamp() * MS_PER_SECOND))
+    return round(ts.timestamp() * MS_PER_SECOND)
 
 
 def from_ms(ms: int) -> datetime:
@@ -86,7 +86,9 @@ def draw_offsets(rng: np.random.Generator, n: int) -> npt.NDArray[np.int8]:
     return rng.choice(len(OFFSETS), size=n, p=OFFSET_PROBS).astype(np.int8)
 
 
-def iso_strings(ms: Ints, offsets: npt.NDArray[np.int8], unit: str, mask: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+def iso_strings(
+    ms: Ints, offsets: npt.NDArray[np.int8], unit: str, mask: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
     """ISO-8601 text of UTC instants, each written in the local time of its row's offset.
 
     `unit` is 's' or 'ms' (the precision written). Masked entries become nulls.

@@ -53,14 +53,48 @@ class Account:
 
 
 ACCOUNTS = (
-    Account(account_id="brightloop", platform="facebook", post_share=0.17, engagement_rate=0.030, impressions=3000),
-    Account(account_id="brightloop.eu", platform="facebook", post_share=0.08, engagement_rate=0.024, impressions=1200),
-    Account(account_id="brightloop", platform="instagram", post_share=0.18, engagement_rate=0.042, impressions=5000),
-    Account(account_id="brightloop.life", platform="instagram", post_share=0.08, engagement_rate=0.036, impressions=1800),
-    Account(account_id="brightloop-hq", platform="linkedin", post_share=0.17, engagement_rate=0.028, impressions=2500),
-    Account(account_id="brightloop-careers", platform="linkedin", post_share=0.06, engagement_rate=0.022, impressions=900),
+    Account(
+        account_id="brightloop", platform="facebook", post_share=0.17, engagement_rate=0.030, impressions=3000
+    ),
+    Account(
+        account_id="brightloop.eu",
+        platform="facebook",
+        post_share=0.08,
+        engagement_rate=0.024,
+        impressions=1200,
+    ),
+    Account(
+        account_id="brightloop",
+        platform="instagram",
+        post_share=0.18,
+        engagement_rate=0.042,
+        impressions=5000,
+    ),
+    Account(
+        account_id="brightloop.life",
+        platform="instagram",
+        post_share=0.08,
+        engagement_rate=0.036,
+        impressions=1800,
+    ),
+    Account(
+        account_id="brightloop-hq",
+        platform="linkedin",
+        post_share=0.17,
+        engagement_rate=0.028,
+        impressions=2500,
+    ),
+    Account(
+        account_id="brightloop-careers",
+        platform="linkedin",
+        post_share=0.06,
+        engagement_rate=0.022,
+        impressions=900,
+    ),
     Account(account_id="brightloop", platform="x", post_share=0.17, engagement_rate=0.015, impressions=2000),
-    Account(account_id="brightloop_dev", platform="x", post_share=0.09, engagement_rate=0.012, impressions=600),
+    Account(
+        account_id="brightloop_dev", platform="x", post_share=0.09, engagement_rate=0.012, impressions=600
+    ),
 )
 
 
@@ -90,8 +124,12 @@ class EngagementTruth:
     content_type_ratio: Mapping[str, float] = field(
         default_factory=lambda: _table(text=1.0, image=1.3, video=1.8, link=0.8, carousel=1.5)
     )
-    origin_mix: Mapping[str, float] = field(default_factory=lambda: _table(human=0.45, ai=0.30, ai_edited=0.25))
-    origin_ratio: Mapping[str, float] = field(default_factory=lambda: _table(human=1.0, ai=1.0, ai_edited=1.1))
+    origin_mix: Mapping[str, float] = field(
+        default_factory=lambda: _table(human=0.45, ai=0.30, ai_edited=0.25)
+    )
+    origin_ratio: Mapping[str, float] = field(
+        default_factory=lambda: _table(human=1.0, ai=1.0, ai_edited=1.1)
+    )
     best_slots: Mapping[str, PostingSlot] = field(
         default_factory=lambda: MappingProxyType(
             {
@@ -125,7 +163,9 @@ class EngagementTruth:
                 return a
         raise KeyError((account_id, platform))
 
-    def expected_rate(self, account_id: str, platform: str, content_type: str, origin: str, in_best_slot: bool) -> float:
+    def expected_rate(
+        self, account_id: str, platform: str, content_type: str, origin: str, in_best_slot: bool
+    ) -> float:
         """Expected 7-day engagement rate of a post with these attributes.
 
         >>> EngagementTruth().expected_rate("brightloop", "facebook", "video", "ai_edited", False)
@@ -151,9 +191,13 @@ class PromptTruth:
     prompt_version: str = "v2"
     qualify_ratio: float = 1.5
     models: Mapping[str, float] = field(
-        default_factory=lambda: _table(**{"gpt-4o-mini": 0.45, "claude-3-5-sonnet": 0.35, "llama-3.1-70b": 0.20})
+        default_factory=lambda: _table(
+            **{"gpt-4o-mini": 0.45, "claude-3-5-sonnet": 0.35, "llama-3.1-70b": 0.20}
+        )
     )
-    prompt_mix: Mapping[str, float] = field(default_factory=lambda: _table(hook=0.35, benefit=0.25, question=0.20, story=0.20))
+    prompt_mix: Mapping[str, float] = field(
+        default_factory=lambda: _table(hook=0.35, benefit=0.25, question=0.20, story=0.20)
+    )
     hook_v2_share: float = 0.6
     n_posts: int = 0  #: for this data set: posts drafted with the prompt
 
@@ -266,14 +310,22 @@ class LeadTruth:
     whose time falls after the data's end is not in the data yet. Won value is lognormal.
     """
 
-    qualify_rate: Mapping[str, float] = field(default_factory=lambda: _table(chatbot=0.40, form=0.30, event=0.50))
+    qualify_rate: Mapping[str, float] = field(
+        default_factory=lambda: _table(chatbot=0.40, form=0.30, event=0.50)
+    )
     sql_rate: float = 0.50
     opportunity_rate: float = 0.60
     won_rate: float = 0.35
     disqualify_rate: float = 0.50
     delay_days: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: MappingProxyType(
-            {"mql": (1 / 24, 3.0), "sql": (1.0, 7.0), "opportunity": (2.0, 14.0), "won": (7.0, 30.0), "lost": (3.0, 14.0)}
+            {
+                "mql": (1 / 24, 3.0),
+                "sql": (1.0, 7.0),
+                "opportunity": (2.0, 14.0),
+                "won": (7.0, 30.0),
+                "lost": (3.0, 14.0),
+            }
         )
     )
     won_value_median: float = 2400.0

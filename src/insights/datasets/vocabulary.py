@@ -35,7 +35,13 @@ CARDS = (
     "3782 822463 10005",
 )
 
-PRODUCT_TASKS = ("weekly reporting", "lead routing", "invoice chasing", "onboarding emails", "pipeline reviews")
+PRODUCT_TASKS = (
+    "weekly reporting",
+    "lead routing",
+    "invoice chasing",
+    "onboarding emails",
+    "pipeline reviews",
+)
 AUDIENCES = ("sales teams", "small agencies", "founders", "marketing teams", "customer success leads")
 BENEFITS = (
     "close deals faster",
@@ -44,7 +50,13 @@ BENEFITS = (
     "see which campaigns really bring revenue",
     "hand over warm leads to sales automatically",
 )
-CTAS = ("Try it free for 14 days.", "Book a demo today.", "Link in bio.", "Read the story.", "Join the webinar.")
+CTAS = (
+    "Try it free for 14 days.",
+    "Book a demo today.",
+    "Link in bio.",
+    "Read the story.",
+    "Join the webinar.",
+)
 HUMAN_POSTS = (
     "Big week for the team: {brand} now connects to your calendar. {cta}",
     "We asked 200 {audience} what slows them down. The answer surprised us.",
@@ -70,7 +82,7 @@ AI_POSTS = {
         "How much time does {task} cost your team each week? {cta}",
     ),
     "story": (
-        "Last {month}, a team of {audience} tried {brand} for {task}. Three weeks later they could {benefit}.",
+        "Last {month}, a team of {audience} tried {brand} for {task}. Now they {benefit}.",
         "From chaos to calm: how one of our customers automated {task}. {cta}",
     ),
 }
@@ -154,10 +166,13 @@ FALLBACKS = (
     "Hmm, I'm not sure I understand. Can you say it another way?",
     "I'm still learning and didn't catch that.",
 )
-AGENT_MESSAGES = (
+AGENT_INTROS = (
     "Hi, this is {agent} from the {brand} team. I'll take it from here.",
     "Thanks for waiting! I'm {agent}. Let me check that for you.",
+)
+AGENT_FOLLOW_UPS = (
     "I've sent you an email with the next steps. Anything else?",
+    "All sorted on our side. Have a great day!",
 )
 PLANS = ("Starter", "Growth", "Pro")
 COUNTRIES = ("Canada", "Germany", "Brazil", "India", "Kenya", "Japan")

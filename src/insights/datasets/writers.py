@@ -34,13 +34,17 @@ _ARROW_TYPES = {"text": pa.string(), "count": pa.int64(), "number": pa.float64()
 
 def raw_schema(kind: Kind) -> pa.Schema:
     """The contract's columns, with timestamps as int64 milliseconds since the epoch (UTC)."""
-    return pa.schema([(c.name, pa.int64() if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns])
+    return pa.schema(
+        [(c.name, pa.int64() if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns]
+    )
 
 
 def file_schema(kind: Kind, file_format: str) -> pa.Schema:
     """The columns as written: timestamps are ISO-8601 text in csv/jsonl, UTC timestamps in Parquet."""
     stamp = pa.timestamp("ms", tz="UTC") if file_format == "parquet" else pa.string()
-    return pa.schema([(c.name, stamp if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns])
+    return pa.schema(
+        [(c.name, stamp if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns]
+    )
 
 
 def file_name(kind: Kind, file_format: str, compress: bool) -> str:
@@ -119,12 +123,16 @@ class LogWriter:
         if file_format == "parquet":
             self._parquet = pq.ParquetWriter(path, self.schema, compression="zstd")
             return
-        self._raw = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._out = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, compresslevel=6, mtime=0) if compress else self._raw
+        raw: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+        out: IO[bytes] = raw
+        if compress:
+            # mtime=0 and no file name in the header: the same rows give the same bytes
+            out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)  # type: ignore[assignment]
+        self._raw, self._out = raw, out
         if file_format == "csv":
             header = io.BytesIO()
             pcsv.write_csv(self.schema.empty_table(), header)
-            self._out.write(header.getvalue())
+            out.write(header.getvalue())
 
     def __enter__(self) -> LogWriter:
         return self

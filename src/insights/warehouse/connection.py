@@ -109,10 +109,14 @@ def connect(
         if _LOCK_PATTERN.search(str(exc)):
             pid = _PID_PATTERN.search(str(exc))
             who = f" (process {pid.group(1)})" if pid else ""
-            raise WarehouseBusyError(
-                f"The warehouse {target} is being written by another process{who}; "
-                "wait for that load to finish and try again."
-            ) from None
+            if read_only:
+                message = f"The warehouse {target} is being written by another process{who}; try again when it is done."
+            else:
+                message = (
+                    f"The warehouse {target} is being written by another process{who} (or held open by a reader); "
+                    "wait for it to finish, or close that connection, and try again."
+                )
+            raise WarehouseBusyError(message) from None
         raise WarehouseError(f"The warehouse {target} could not be opened: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     if memory_limit:

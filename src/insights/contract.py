@@ -233,3 +233,36 @@ def get_kind(name: str, function: str = "ingest") -> Kind:
             return kind
     choices = ", ".join(k.cli_name for k in KINDS.values())
     raise invalid_parameter("kind", function, f"must be one of {choices}", name)
+
+
+def contract_markdown() -> str:
+    """The column tables of docs/data-contract.md, generated from this module (a test keeps them equal)."""
+    out: list[str] = []
+    for kind in KINDS.values():
+        key = ", ".join(kind.key)
+        out += [
+            f"### {kind.cli_name} (`{kind.table}`)",
+            "",
+            f"One row per {kind.grain.removeprefix('one row per ')}. Natural key: ({key}).",
+            "",
+            "| column | type | required | rule | meaning |",
+            "|---|---|---|---|---|",
+        ]
+        for c in kind.columns:
+            rules = []
+            if c.accepted:
+                rules.append("one of " + ", ".join(c.accepted))
+            if c.minimum is not None:
+                rules.append(f">= {c.minimum:g}")
+            if c.maximum is not None:
+                rules.append(f"<= {c.maximum:g}")
+            if c.pii:
+                rules.append("pseudonymized")
+            if c.redact:
+                rules.append("redacted")
+            if c.lowercase and not c.accepted:
+                rules.append("lower-cased")
+            required = "yes" if c.required else ""
+            out.append(f"| `{c.name}` | {c.type} | {required} | {'; '.join(rules)} | {c.description} |")
+        out.append("")
+    return "\n".join(out)

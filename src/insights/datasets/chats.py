@@ -196,21 +196,28 @@ def plan_demo_sessions(
         latency_ratio=experiment.latency_ratio,
     )
 
-    # expected outcomes for exactly these users, before any conversation is drawn
-    p_session = funnel.message_rate * funnel.recognised_rate * capture_prob
-    log_none = np.bincount(user[in_window], weights=np.log1p(-p_session[in_window]), minlength=n_users)
-    p_user = 1.0 - np.exp(log_none)
+    # expected outcomes of exactly these users, in each variant and as assigned
+    reach = funnel.message_rate * funnel.recognised_rate
+
+    def p_user(ratio: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        p_session = reach * funnel.capture_rate * h[in_window] * ratio
+        return 1.0 - np.exp(np.bincount(user[in_window], weights=np.log1p(-p_session), minlength=n_users))
+
+    window_treated = treatment[in_window]
+    p_control = p_user(np.ones(int(in_window.sum())))
+    p_treatment = p_user(np.full(int(in_window.sum()), experiment.capture_ratio))
+    p_assigned = p_user(np.where(window_treated, experiment.capture_ratio, 1.0))
     pre = (start >= pre_start) & (start < exp_start)
     covariate = np.bincount(user[pre], minlength=n_users).astype(float)
     assigned = np.flatnonzero(is_assigned)
-    ctrl, trt = assigned[~treated_user[assigned]], assigned[treated_user[assigned]]
+    n_treatment = int(treated_user[assigned].sum())
     experiment = replace(
         experiment,
-        n_control=len(ctrl),
-        n_treatment=len(trt),
-        expected_control_rate=float(p_user[ctrl].mean()) if len(ctrl) else 0.0,
-        expected_treatment_rate=float(p_user[trt].mean()) if len(trt) else 0.0,
-        covariate_correlation=_expected_correlation(covariate[assigned], p_user[assigned]),
+        n_control=len(assigned) - n_treatment,
+        n_treatment=n_treatment,
+        expected_control_rate=float(p_control[assigned].mean()) if len(assigned) else 0.0,
+        expected_treatment_rate=float(p_treatment[assigned].mean()) if len(assigned) else 0.0,
+        covariate_correlation=_expected_correlation(covariate[assigned], p_assigned[assigned]),
     )
     funnel = replace(funnel, n_sessions=n_sessions, expected_capture_rate=float(capture_prob.mean()))
     order = np.argsort(assigned_ms[assigned], kind="stable")

@@ -283,10 +283,11 @@ class ExperimentTruth:
     #: for this data set: users assigned to each variant
     n_control: int = 0
     n_treatment: int = 0
-    #: for this data set: expected share of users with a lead captured, given who came when
+    #: for this data set: expected share of the assigned users with a lead captured if all of them
+    #: had the control bot (the treatment bot); the estimand of the test, whoever drew which variant
     expected_control_rate: float = 0.0
     expected_treatment_rate: float = 0.0
-    #: for this data set: expected correlation of the covariate with the outcome
+    #: for this data set: expected correlation of the covariate with the outcome, as assigned
     covariate_correlation: float = 0.0
 
     @property

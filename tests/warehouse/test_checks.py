@@ -37,7 +37,9 @@ def test_planted_duplicate_fails_unique(scenario: duckdb.DuckDBPyConnection) -> 
 
 def test_planted_compound_duplicate_fails_unique(scenario: duckdb.DuckDBPyConnection) -> None:
     build(scenario)
-    scenario.execute("INSERT INTO staging.post_metrics SELECT * FROM staging.post_metrics WHERE post_id = 'p2'")
+    scenario.execute(
+        "INSERT INTO staging.post_metrics SELECT * FROM staging.post_metrics WHERE post_id = 'p2'"
+    )
     report = run_checks(scenario)
     status, failures, [example] = result(report, "staging.post_metrics", "post_id, observed_at", "unique")
     assert (status, failures) == ("fail", 2)
@@ -54,14 +56,22 @@ def test_planted_null_fails_not_null_and_names_the_row(scenario: duckdb.DuckDBPy
 
 
 def test_planted_bad_value_fails_accepted_values(scenario: duckdb.DuckDBPyConnection) -> None:
-    scenario.execute("UPDATE raw.chat_events SET role = 'Robot' WHERE ts = (SELECT max(ts) FROM raw.chat_events)")
+    scenario.execute(
+        "UPDATE raw.chat_events SET role = 'Robot' WHERE ts = (SELECT max(ts) FROM raw.chat_events)"
+    )
     scenario.execute("UPDATE raw.posts SET origin = NULL")  # NULL passes accepted_values
     build(scenario)
     report = run_checks(scenario)
     assert result(report, "staging.chat_events", "role", "accepted_values(user, bot, agent, system)") == (
-        "fail", 1, ("robot",)
+        "fail",
+        1,
+        ("robot",),
     )
-    assert result(report, "staging.posts", "origin", "accepted_values(human, ai, ai_edited)") == ("pass", 0, ())
+    assert result(report, "staging.posts", "origin", "accepted_values(human, ai, ai_edited)") == (
+        "pass",
+        0,
+        (),
+    )
 
 
 def test_orphan_fails_an_error_relationship(scenario: duckdb.DuckDBPyConnection) -> None:
@@ -69,7 +79,9 @@ def test_orphan_fails_an_error_relationship(scenario: duckdb.DuckDBPyConnection)
     scenario.execute("UPDATE marts.lineage SET lead_id = 'ghost' WHERE lead_id = 'l2'")
     report = run_checks(scenario)
     assert result(report, "marts.lineage", "lead_id", "relationships(marts.leads.lead_id)") == (
-        "fail", 1, ("ghost",)
+        "fail",
+        1,
+        ("ghost",),
     )
     assert not report.passed
 
@@ -81,9 +93,14 @@ def test_orphan_of_a_warn_relationship_does_not_fail_the_report(scenario: duckdb
     report = run_checks(scenario)
     assert report.passed
     assert result(report, "marts.chat_sessions", "entry_post_id", "relationships(marts.posts.post_id)") == (
-        "warn", 1, ("never_loaded",)
+        "warn",
+        1,
+        ("never_loaded",),
     )
-    assert result(report, "marts.leads", "session_id", "relationships(marts.chat_sessions.session_id)")[0] == "pass"
+    assert (
+        result(report, "marts.leads", "session_id", "relationships(marts.chat_sessions.session_id)")[0]
+        == "pass"
+    )
     assert "never_loaded" in str(report)
     payload = json.loads(json.dumps(report.to_dict()))
     assert (payload["passed"], payload["n_failed"], payload["n_warned"]) == (True, 0, 2)
@@ -96,7 +113,9 @@ def test_examples_are_capped_at_five(scenario: duckdb.DuckDBPyConnection) -> Non
     )
     build(scenario)
     report = run_checks(scenario)
-    status, failures, examples = result(report, "staging.post_metrics", "post_id", "relationships(staging.posts.post_id)")
+    status, failures, examples = result(
+        report, "staging.post_metrics", "post_id", "relationships(staging.posts.post_id)"
+    )
     assert (status, failures, examples) == ("warn", 8, ("ghost0", "ghost1", "ghost2", "ghost3", "ghost4"))
 
 

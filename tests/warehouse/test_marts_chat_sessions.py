@@ -17,16 +17,31 @@ At = Callable[..., datetime]
 
 
 def event(session_id: str, ts: datetime, role: str, **fields: Any) -> dict[str, Any]:
-    return {"session_id": session_id, "user_id": fields.pop("user_id", "u_" + session_id), "ts": ts, "role": role,
-            **fields}
+    return {
+        "session_id": session_id,
+        "user_id": fields.pop("user_id", "u_" + session_id),
+        "ts": ts,
+        "role": role,
+        **fields,
+    }
 
 
 def test_a_full_session_is_aggregated(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
     t = lambda minutes: at(0, minutes / 60)  # noqa: E731
     load(
         "raw.chat_events",
-        event("s1", t(0), "system", event="session_start", channel=" Web", entry_post_id="p1", link_id="L1",
-              utm_source="linkedin", utm_campaign="spring", bot_version="b7"),
+        event(
+            "s1",
+            t(0),
+            "system",
+            event="session_start",
+            channel=" Web",
+            entry_post_id="p1",
+            link_id="L1",
+            utm_source="linkedin",
+            utm_campaign="spring",
+            bot_version="b7",
+        ),
         event("s1", t(1), "user", text="how much?", intent="pricing", intent_confidence=0.9, tokens_in=10),
         event("s1", t(1.5), "bot", text="from 10 EUR", latency_ms=100.0, tokens_in=200, tokens_out=30),
         event("s1", t(2), "user", text="and support?", intent="support", channel="whatsapp"),
@@ -69,7 +84,9 @@ def test_a_full_session_is_aggregated(con: duckdb.DuckDBPyConnection, load: Load
     }
 
 
-def test_handoff_and_lead_capture_flags(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_handoff_and_lead_capture_flags(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.chat_events",
         # an agent message is a handoff; a lead that names the session is a capture
@@ -83,15 +100,41 @@ def test_handoff_and_lead_capture_flags(con: duckdb.DuckDBPyConnection, load: Lo
     )
     load("raw.leads", {"lead_id": "l1", "stage": "new", "changed_at": at(1), "session_id": "s_agent"})
     build(con)
-    got = rows("SELECT session_id, is_handoff, is_lead_captured, n_agent_turns, n_messages, tokens_in, "
-               "mean_latency_ms, csat FROM marts.chat_sessions ORDER BY session_id")
+    got = rows(
+        "SELECT session_id, is_handoff, is_lead_captured, n_agent_turns, n_messages, tokens_in, "
+        "mean_latency_ms, csat FROM marts.chat_sessions ORDER BY session_id"
+    )
     assert got == [
-        {"session_id": "s_agent", "is_handoff": True, "is_lead_captured": True, "n_agent_turns": 1,
-         "n_messages": 2, "tokens_in": None, "mean_latency_ms": None, "csat": None},
-        {"session_id": "s_event", "is_handoff": True, "is_lead_captured": False, "n_agent_turns": 0,
-         "n_messages": 1, "tokens_in": None, "mean_latency_ms": None, "csat": None},
-        {"session_id": "s_plain", "is_handoff": False, "is_lead_captured": False, "n_agent_turns": 0,
-         "n_messages": 1, "tokens_in": None, "mean_latency_ms": None, "csat": None},
+        {
+            "session_id": "s_agent",
+            "is_handoff": True,
+            "is_lead_captured": True,
+            "n_agent_turns": 1,
+            "n_messages": 2,
+            "tokens_in": None,
+            "mean_latency_ms": None,
+            "csat": None,
+        },
+        {
+            "session_id": "s_event",
+            "is_handoff": True,
+            "is_lead_captured": False,
+            "n_agent_turns": 0,
+            "n_messages": 1,
+            "tokens_in": None,
+            "mean_latency_ms": None,
+            "csat": None,
+        },
+        {
+            "session_id": "s_plain",
+            "is_handoff": False,
+            "is_lead_captured": False,
+            "n_agent_turns": 0,
+            "n_messages": 1,
+            "tokens_in": None,
+            "mean_latency_ms": None,
+            "csat": None,
+        },
     ]
 
 

@@ -43,20 +43,51 @@ def test_stage_timestamps_and_flags(con: duckdb.DuckDBPyConnection, load: Load, 
     build(con)
     got = {r["lead_id"]: r for r in rows("SELECT * FROM marts.leads")}
     assert got["won"] == {
-        "lead_id": "won", "user_id": "u1", "session_id": "s1", "source": "chatbot", "campaign": "spring",
-        "created_at": at(1), "new_at": at(1), "mql_at": at(2), "sql_at": at(3), "opportunity_at": at(4),
-        "won_at": at(5), "lost_at": None, "current_stage": "won", "furthest_stage": "won", "is_qualified": True,
-        "is_won": True, "value": 1000.0, "n_changes": 5,
+        "lead_id": "won",
+        "user_id": "u1",
+        "session_id": "s1",
+        "source": "chatbot",
+        "campaign": "spring",
+        "created_at": at(1),
+        "new_at": at(1),
+        "mql_at": at(2),
+        "sql_at": at(3),
+        "opportunity_at": at(4),
+        "won_at": at(5),
+        "lost_at": None,
+        "current_stage": "won",
+        "furthest_stage": "won",
+        "is_qualified": True,
+        "is_won": True,
+        "value": 1000.0,
+        "n_changes": 5,
     }
     assert got["skip"] == {
-        "lead_id": "skip", "user_id": None, "session_id": "s2", "source": None, "campaign": None,
-        "created_at": at(1), "new_at": at(1), "mql_at": None, "sql_at": at(2), "opportunity_at": None,
-        "won_at": None, "lost_at": at(6), "current_stage": "lost", "furthest_stage": "sql", "is_qualified": True,
-        "is_won": False, "value": 300.0, "n_changes": 3,
+        "lead_id": "skip",
+        "user_id": None,
+        "session_id": "s2",
+        "source": None,
+        "campaign": None,
+        "created_at": at(1),
+        "new_at": at(1),
+        "mql_at": None,
+        "sql_at": at(2),
+        "opportunity_at": None,
+        "won_at": None,
+        "lost_at": at(6),
+        "current_stage": "lost",
+        "furthest_stage": "sql",
+        "is_qualified": True,
+        "is_won": False,
+        "value": 300.0,
+        "n_changes": 3,
     }
-    assert (got["new"]["current_stage"], got["new"]["is_qualified"], got["new"]["is_won"], got["new"]["value"]) == (
-        "new", False, False, None
-    )
+    assert (
+        got["new"]["current_stage"],
+        got["new"]["is_qualified"],
+        got["new"]["is_won"],
+        got["new"]["value"],
+    ) == ("new", False, False, None)
     assert (got["won_no_value"]["mql_at"], got["won_no_value"]["value"]) == (at(2), 200.0)
 
 

@@ -16,8 +16,17 @@ At = Callable[..., datetime]
 
 
 def session(load: Load, session_id: str, user_id: str, started_at: datetime, **fields: Any) -> None:
-    load("raw.chat_events", {"session_id": session_id, "user_id": user_id, "ts": started_at, "role": "user",
-                             "text": "hi", **fields})
+    load(
+        "raw.chat_events",
+        {
+            "session_id": session_id,
+            "user_id": user_id,
+            "ts": started_at,
+            "role": "user",
+            "text": "hi",
+            **fields,
+        },
+    )
 
 
 def lead(load: Load, lead_id: str, created_at: datetime, **fields: Any) -> None:
@@ -32,8 +41,18 @@ def test_session_to_post_by_entry_post_id_then_link_id(
 ) -> None:
     load(
         "raw.posts",
-        {"post_id": "p_entry", "platform": "x", "published_at": at(0), "origin": "ai", "model": "m1",
-         "prompt_id": "pr1", "prompt_version": "v2", "campaign": "c1", "content_type": "video", "link_id": "L_entry"},
+        {
+            "post_id": "p_entry",
+            "platform": "x",
+            "published_at": at(0),
+            "origin": "ai",
+            "model": "m1",
+            "prompt_id": "pr1",
+            "prompt_version": "v2",
+            "campaign": "c1",
+            "content_type": "video",
+            "link_id": "L_entry",
+        },
         {"post_id": "p_old", "platform": "linkedin", "published_at": at(1), "link_id": "L"},
         {"post_id": "p_new", "platform": "linkedin", "published_at": at(10), "link_id": "L"},
     )
@@ -45,12 +64,22 @@ def test_session_to_post_by_entry_post_id_then_link_id(
     session(load, "s_unknown_post", "u5", at(5), entry_post_id="p_never_loaded")
     session(load, "s_none", "u6", at(5))
     build(con)
-    got = rows("SELECT session_id, post_id, post_match, platform, origin, model, prompt_id, prompt_version, "
-               "campaign, content_type FROM marts.lineage ORDER BY session_id")
+    got = rows(
+        "SELECT session_id, post_id, post_match, platform, origin, model, prompt_id, prompt_version, "
+        "campaign, content_type FROM marts.lineage ORDER BY session_id"
+    )
     by_session = {r.pop("session_id"): r for r in got}
-    assert by_session["s_entry"] == {"post_id": "p_entry", "post_match": "entry_post_id", "platform": "x",
-                                     "origin": "ai", "model": "m1", "prompt_id": "pr1", "prompt_version": "v2",
-                                     "campaign": "c1", "content_type": "video"}
+    assert by_session["s_entry"] == {
+        "post_id": "p_entry",
+        "post_match": "entry_post_id",
+        "platform": "x",
+        "origin": "ai",
+        "model": "m1",
+        "prompt_id": "pr1",
+        "prompt_version": "v2",
+        "campaign": "c1",
+        "content_type": "video",
+    }
     assert {s: (r["post_id"], r["post_match"], r["platform"]) for s, r in by_session.items()} == {
         "s_entry": ("p_entry", "entry_post_id", "x"),
         "s_link_old": ("p_old", "link_id", "linkedin"),
@@ -66,7 +95,9 @@ def test_lead_to_session_by_session_id_then_user_within_30_days(
     con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
 ) -> None:
     session(load, "s_a", "ua", at(0))
-    lead(load, "l_by_session", at(50), session_id="s_a", user_id="other")  # session_id wins over any time rule
+    lead(
+        load, "l_by_session", at(50), session_id="s_a", user_id="other"
+    )  # session_id wins over any time rule
     session(load, "s_b_old", "ub", at(0))
     session(load, "s_b", "ub", at(5))
     session(load, "s_b_after", "ub", at(20))
@@ -81,7 +112,9 @@ def test_lead_to_session_by_session_id_then_user_within_30_days(
     lead(load, "l_before_session", at(9), user_id="uf")  # the only session starts after the lead
     lead(load, "l_no_user", at(9))
     build(con)
-    got = rows("SELECT session_id, lead_id, lead_match, user_id FROM marts.lineage ORDER BY lead_id, session_id")
+    got = rows(
+        "SELECT session_id, lead_id, lead_match, user_id FROM marts.lineage ORDER BY lead_id, session_id"
+    )
     assert got == [
         {"session_id": "s_c", "lead_id": "l_30_days", "lead_match": "user_id", "user_id": "uc"},
         {"session_id": None, "lead_id": "l_31_days", "lead_match": "none", "user_id": "ud"},
@@ -107,7 +140,13 @@ def test_a_session_holds_one_lead_and_every_lead_appears_once(
     build(con)
     got = rows("SELECT session_id, lead_id, lead_match, is_won, revenue FROM marts.lineage ORDER BY lead_id")
     assert got == [
-        {"session_id": "s1", "lead_id": "l_first", "lead_match": "session_id", "is_won": True, "revenue": 100.0},
+        {
+            "session_id": "s1",
+            "lead_id": "l_first",
+            "lead_match": "session_id",
+            "is_won": True,
+            "revenue": 100.0,
+        },
         {"session_id": None, "lead_id": "l_second", "lead_match": "none", "is_won": True, "revenue": 50.0},
         {"session_id": None, "lead_id": "l_user", "lead_match": "none", "is_won": False, "revenue": 0.0},
     ]
@@ -119,18 +158,46 @@ def test_revenue_and_lead_flags(con: duckdb.DuckDBPyConnection, load: Load, rows
     session(load, "s_open", "u2", at(1), entry_post_id="p1")
     session(load, "s_no_lead", "u3", at(1), entry_post_id="p1")
     lead(load, "l_won", at(1, 1), session_id="s_won", won_value=1200.0)
-    load("raw.leads", {"lead_id": "l_open", "stage": "mql", "changed_at": at(2), "session_id": "s_open",
-                       "value": 999.0})
+    load(
+        "raw.leads",
+        {"lead_id": "l_open", "stage": "mql", "changed_at": at(2), "session_id": "s_open", "value": 999.0},
+    )
     build(con)
-    got = rows("SELECT session_id, lead_id, lead_created_at, is_lead, is_qualified, is_won, won_at, revenue "
-               "FROM marts.lineage ORDER BY session_id")
+    got = rows(
+        "SELECT session_id, lead_id, lead_created_at, is_lead, is_qualified, is_won, won_at, revenue "
+        "FROM marts.lineage ORDER BY session_id"
+    )
     assert got == [
-        {"session_id": "s_no_lead", "lead_id": None, "lead_created_at": None, "is_lead": False,
-         "is_qualified": False, "is_won": False, "won_at": None, "revenue": None},
-        {"session_id": "s_open", "lead_id": "l_open", "lead_created_at": at(2), "is_lead": True,
-         "is_qualified": True, "is_won": False, "won_at": None, "revenue": 0.0},
-        {"session_id": "s_won", "lead_id": "l_won", "lead_created_at": at(1, 1), "is_lead": True,
-         "is_qualified": True, "is_won": True, "won_at": at(1, 1), "revenue": 1200.0},
+        {
+            "session_id": "s_no_lead",
+            "lead_id": None,
+            "lead_created_at": None,
+            "is_lead": False,
+            "is_qualified": False,
+            "is_won": False,
+            "won_at": None,
+            "revenue": None,
+        },
+        {
+            "session_id": "s_open",
+            "lead_id": "l_open",
+            "lead_created_at": at(2),
+            "is_lead": True,
+            "is_qualified": True,
+            "is_won": False,
+            "won_at": None,
+            "revenue": 0.0,
+        },
+        {
+            "session_id": "s_won",
+            "lead_id": "l_won",
+            "lead_created_at": at(1, 1),
+            "is_lead": True,
+            "is_qualified": True,
+            "is_won": True,
+            "won_at": at(1, 1),
+            "revenue": 1200.0,
+        },
     ]
     # "which prompt template produced won deals" is one query
     assert rows("SELECT prompt_id, sum(revenue) AS revenue FROM marts.lineage GROUP BY prompt_id") == [

@@ -43,7 +43,7 @@ def test_every_shipped_model_states_grain_and_checks() -> None:
 
 
 @pytest.mark.parametrize("model", list_models(), ids=lambda m: m.name)
-def test_declared_inputs_are_the_tables_the_sql_reads(model) -> None:  # type: ignore[no-untyped-def]
+def test_declared_inputs_are_the_tables_the_sql_reads(model: Model) -> None:
     tree = sqlglot.parse_one(model.body, read="duckdb")
     read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db}
     assert read == set(model.inputs)
@@ -91,11 +91,26 @@ def test_header_is_parsed() -> None:
         ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- check:", "unknown field 'check'"),
         ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: uniq", "is not one of"),
         ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x unique", "must look like"),
-        ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   (a, b): not_null", "takes one"),
-        ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: accepted_values()", "at least"),
-        ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: relationships(a.b)", "schema.table.column"),
-        ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: unique(x)", "no arguments"),
-        ("-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x y: unique", "must name a column"),
+        (
+            "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   (a, b): not_null",
+            "takes one",
+        ),
+        (
+            "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: accepted_values()",
+            "at least",
+        ),
+        (
+            "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: relationships(a.b)",
+            "schema.table.column",
+        ),
+        (
+            "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: unique(x)",
+            "no arguments",
+        ),
+        (
+            "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x y: unique",
+            "must name a column",
+        ),
     ],
 )
 def test_invalid_headers_are_refused(tmp_path: Path, header: str, message: str) -> None:

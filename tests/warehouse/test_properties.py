@@ -22,19 +22,46 @@ def raw_rows(at: Callable[..., datetime]) -> list[tuple[str, dict[str, Any]]]:
         ("raw.posts", {"post_id": "p2", "platform": "x", "published_at": at(0), "link_id": "L", "_key": 2}),
         ("raw.post_metrics", {"post_id": "p1", "observed_at": at(3), "likes": 3, "_key": 3}),
         ("raw.post_metrics", {"post_id": "p1", "observed_at": at(9), "likes": 9, "_key": 4}),
-        ("raw.posts", {"post_id": "p1", "platform": "x", "published_at": at(0), "link_id": "L",
-                       "observed_at": at(9), "likes": 99, "_key": 5}),
+        (
+            "raw.posts",
+            {
+                "post_id": "p1",
+                "platform": "x",
+                "published_at": at(0),
+                "link_id": "L",
+                "observed_at": at(9),
+                "likes": 99,
+                "_key": 5,
+            },
+        ),
     ]
     for i, (session, user) in enumerate([("s1", "u1"), ("s2", "u1"), ("s3", "u2")]):
         for j, role in enumerate(["user", "bot", "user", "agent"]):
-            rows.append(("raw.chat_events", {
-                "session_id": session, "user_id": user, "ts": at(i, j // 2), "role": role, "text": f"m{j}",
-                "link_id": "L" if session != "s3" else None, "intent": f"i{j}", "latency_ms": 10.0 * j,
-                "_key": 100 + 10 * i + j,
-            }))
+            rows.append(
+                (
+                    "raw.chat_events",
+                    {
+                        "session_id": session,
+                        "user_id": user,
+                        "ts": at(i, j // 2),
+                        "role": role,
+                        "text": f"m{j}",
+                        "link_id": "L" if session != "s3" else None,
+                        "intent": f"i{j}",
+                        "latency_ms": 10.0 * j,
+                        "_key": 100 + 10 * i + j,
+                    },
+                )
+            )
     rows += [
-        ("raw.leads", {"lead_id": "l1", "stage": "new", "changed_at": at(1), "session_id": "s2", "_key": 201}),
-        ("raw.leads", {"lead_id": "l2", "stage": "new", "changed_at": at(1), "session_id": "s2", "_key": 202}),
+        (
+            "raw.leads",
+            {"lead_id": "l1", "stage": "new", "changed_at": at(1), "session_id": "s2", "_key": 201},
+        ),
+        (
+            "raw.leads",
+            {"lead_id": "l2", "stage": "new", "changed_at": at(1), "session_id": "s2", "_key": 202},
+        ),
         ("raw.leads", {"lead_id": "l2", "stage": "won", "changed_at": at(4), "value": 10.0, "_key": 203}),
         ("raw.leads", {"lead_id": "l3", "stage": "new", "changed_at": at(5), "user_id": "u2", "_key": 204}),
         ("raw.leads", {"lead_id": "l3", "stage": "mql", "changed_at": at(5), "_key": 205}),
@@ -53,7 +80,9 @@ def built_marts(rows: list[tuple[str, dict[str, Any]]], insert_rows: Callable[..
     return marts
 
 
-def test_marts_do_not_depend_on_row_order(at: Callable[..., datetime], insert_rows: Callable[..., None]) -> None:
+def test_marts_do_not_depend_on_row_order(
+    at: Callable[..., datetime], insert_rows: Callable[..., None]
+) -> None:
     rows = raw_rows(at)
     expected = built_marts(rows, insert_rows)
 

@@ -195,7 +195,11 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
 
     if check.name == "not_null":
         key = model.key
-        value = _as_text(exp.column(key, quoted=True)) if key and key != check.columns[0] else _as_text(exp.null())
+        value = (
+            _as_text(exp.column(key, quoted=True))
+            if key and key != check.columns[0]
+            else _as_text(exp.null())
+        )
         return select(exp.alias_(value, "value")).from_(table).where(column.is_(exp.null())), []
 
     if check.name == "unique":
@@ -230,7 +234,9 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
             [],
         )
 
-    raise WarehouseError(f"The check {check.name!r} of {model.name} has no query.")  # parse_model prevents this
+    raise WarehouseError(
+        f"The check {check.name!r} of {model.name} has no query."
+    )  # parse_model prevents this
 
 
 def _as_text(expression: exp.Expression) -> exp.Expression:

@@ -132,7 +132,9 @@ def list_models(sql_dir: SqlDir | None = None) -> list[Model]:
         for file in sorted(schema_dir.iterdir(), key=lambda t: t.name):
             if file.is_file() and file.name.endswith(".sql"):
                 expected = f"{schema_dir.name}.{file.name.removesuffix('.sql')}"
-                models.append(parse_model(file.read_text(encoding="utf-8"), f"{schema_dir.name}/{file.name}", expected))
+                models.append(
+                    parse_model(file.read_text(encoding="utf-8"), f"{schema_dir.name}/{file.name}", expected)
+                )
     _check_relationship_targets(models)
     return _topological_order(models)
 
@@ -266,9 +268,13 @@ def _parse_check_line(line: str, model: str, path: str) -> list[Check]:
         severity: Severity = "warn" if match["severity"] == "warn" else "error"
         where = f"{model}.{', '.join(columns)} ({path})"
         if len(columns) > 1 and name != "unique":
-            raise ModelDefinitionError(f"The check {name} of {where} takes one column; only unique takes several.")
+            raise ModelDefinitionError(
+                f"The check {name} of {where} takes one column; only unique takes several."
+            )
         if name in ("unique", "not_null") and args:
-            raise ModelDefinitionError(f"The check {name} of {where} takes no arguments. Got {spec!r} instead.")
+            raise ModelDefinitionError(
+                f"The check {name} of {where} takes no arguments. Got {spec!r} instead."
+            )
         if name == "accepted_values" and not args:
             raise ModelDefinitionError(f"The check accepted_values of {where} needs at least one value.")
         if name == "relationships" and (len(args) != 1 or not _is_qualified(args[0], 3)):

@@ -1,4 +1,4 @@
-"""Fixtures for warehouse tests: an empty in-memory warehouse and helpers to fill raw tables and read models."""
+"""Fixtures for warehouse tests: an empty in-memory warehouse, helpers to fill raw tables and read models."""
 
 from __future__ import annotations
 

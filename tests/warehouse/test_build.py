@@ -116,7 +116,8 @@ def test_unknown_input_table_is_refused(con: duckdb.DuckDBPyConnection, tmp_path
 def test_custom_schema_is_created(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     (tmp_path / "reporting").mkdir()
     (tmp_path / "reporting" / "n_posts.sql").write_text(
-        "-- model: reporting.n_posts\n-- grain: one row\n-- inputs: raw.posts\nSELECT count(*) AS n_posts FROM raw.posts;\n"
+        "-- model: reporting.n_posts\n-- grain: one row\n-- inputs: raw.posts\n"
+        "SELECT count(*) AS n_posts FROM raw.posts;\n"
     )
     report = build(con, sql_dir=tmp_path)
     assert report.models[0].n_rows == 1

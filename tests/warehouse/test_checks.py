@@ -139,5 +139,5 @@ def test_checks_quote_identifiers(con: duckdb.DuckDBPyConnection, tmp_path: Path
 
 
 def test_checks_need_a_built_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(WarehouseError, match="has not been built: .*marts.lineage.* run build"):
+    with pytest.raises(WarehouseError, match=r"has not been built: .*marts\.lineage.* run build"):
         run_checks(con)

@@ -27,7 +27,9 @@ def event(session_id: str, ts: datetime, role: str, **fields: Any) -> dict[str, 
 
 
 def test_a_full_session_is_aggregated(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
-    t = lambda minutes: at(0, minutes / 60)  # noqa: E731
+    def t(minutes: float) -> datetime:
+        return at(0, minutes / 60)
+
     load(
         "raw.chat_events",
         event(

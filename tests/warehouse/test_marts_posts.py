@@ -14,6 +14,7 @@ from insights.warehouse import build
 Load = Callable[..., None]
 Rows = Callable[..., list[dict[str, Any]]]
 At = Callable[..., datetime]
+AddPost = Callable[..., None]
 
 
 @pytest.fixture
@@ -37,14 +38,18 @@ def seven_day(rows: Rows, post_id: str) -> dict[str, Any]:
     )[0]
 
 
-def test_interpolates_between_the_snapshots_around_day_7(con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows) -> None:
+def test_interpolates_between_the_snapshots_around_day_7(
+    con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows
+) -> None:
     posts("p", (5, 100, 10), (9, 300, 30))
     build(con)
     # 100 + (300 - 100) * (7 - 5) / (9 - 5)
     assert seven_day(rows, "p") == {"impressions_7d": 200.0, "likes_7d": 20.0, "is_7d_observed": True}
 
 
-def test_starts_from_zero_at_publication_without_an_earlier_snapshot(con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows) -> None:
+def test_starts_from_zero_at_publication_without_an_earlier_snapshot(
+    con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows
+) -> None:
     posts("p", (10, 300, 20))
     build(con)
     # 0 + 300 * 7 / 10
@@ -61,7 +66,9 @@ def test_uses_a_snapshot_exactly_at_day_7(con: duckdb.DuckDBPyConnection, posts:
     assert seven_day(rows, "p") == {"impressions_7d": 150.0, "likes_7d": 3.0, "is_7d_observed": True}
 
 
-def test_is_null_when_the_post_is_not_7_days_old_in_the_data(con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows) -> None:
+def test_is_null_when_the_post_is_not_7_days_old_in_the_data(
+    con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows
+) -> None:
     posts("p", (3, 50, 1), (6.9, 150, 3))
     posts("no_snapshots")
     build(con)
@@ -73,7 +80,9 @@ def test_is_null_when_the_post_is_not_7_days_old_in_the_data(con: duckdb.DuckDBP
     }
 
 
-def test_each_counter_uses_the_snapshots_that_report_it(con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows) -> None:
+def test_each_counter_uses_the_snapshots_that_report_it(
+    con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows
+) -> None:
     posts("p", (5, 100, 10), (8, 400, None), (12, None, 50))
     build(con)
     got = seven_day(rows, "p")
@@ -86,7 +95,9 @@ def test_each_counter_uses_the_snapshots_that_report_it(con: duckdb.DuckDBPyConn
     assert seven_day(rows, "q")["likes_7d"] is None
 
 
-def test_latest_metrics_take_each_counters_latest_report(con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows, at: At) -> None:
+def test_latest_metrics_take_each_counters_latest_report(
+    con: duckdb.DuckDBPyConnection, posts: AddPost, rows: Rows, at: At
+) -> None:
     posts("p", (5, 100, 10), (8, 400, None), (12, None, 50))
     posts("empty")
     build(con)
@@ -114,7 +125,9 @@ def test_latest_metrics_take_each_counters_latest_report(con: duckdb.DuckDBPyCon
     ]
 
 
-def test_latest_metrics_prefer_post_metrics_over_a_tied_posts_row(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_latest_metrics_prefer_post_metrics_over_a_tied_posts_row(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.posts",
         {"post_id": "p", "platform": "x", "published_at": at(0), "observed_at": at(2), "likes": 99},
@@ -127,7 +140,9 @@ def test_latest_metrics_prefer_post_metrics_over_a_tied_posts_row(con: duckdb.Du
     ]
 
 
-def test_snapshots_of_posts_never_loaded_are_left_out(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_snapshots_of_posts_never_loaded_are_left_out(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load("raw.post_metrics", {"post_id": "ghost", "observed_at": at(2), "likes": 7})
     build(con)
     assert rows("SELECT count(*) AS n FROM marts.posts") == [{"n": 0}]

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 import duckdb
 
 from insights.warehouse import build
 
+Load = Callable[..., None]
+Rows = Callable[..., list[dict[str, Any]]]
+At = Callable[..., datetime]
+NewLoad = Callable[..., None]
 
-def test_posts_take_the_most_recent_raw_row(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At, new_load: NewLoad) -> None:
+
+def test_posts_take_the_most_recent_raw_row(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At, new_load: NewLoad
+) -> None:
     new_load(con, 1, at(1))
     new_load(con, 2, at(5))
     load(
@@ -66,7 +77,9 @@ def test_posts_take_the_most_recent_raw_row(con: duckdb.DuckDBPyConnection, load
     ]
 
 
-def test_posts_vocabularies_are_cleaned(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_posts_vocabularies_are_cleaned(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.posts",
         {
@@ -92,7 +105,9 @@ def test_posts_vocabularies_are_cleaned(con: duckdb.DuckDBPyConnection, load: Lo
     ]
 
 
-def test_post_metrics_union_prefers_post_metrics_on_a_tie(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At, new_load: NewLoad) -> None:
+def test_post_metrics_union_prefers_post_metrics_on_a_tie(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At, new_load: NewLoad
+) -> None:
     new_load(con, 1, at(6))
     load(
         "raw.posts",
@@ -128,7 +143,9 @@ def test_post_metrics_union_prefers_post_metrics_on_a_tie(con: duckdb.DuckDBPyCo
     ]
 
 
-def test_post_metrics_same_kind_tie_takes_the_latest_load(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_post_metrics_same_kind_tie_takes_the_latest_load(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.post_metrics",
         {"post_id": "p1", "observed_at": at(1), "likes": 2, "_load_id": 5},
@@ -138,7 +155,9 @@ def test_post_metrics_same_kind_tie_takes_the_latest_load(con: duckdb.DuckDBPyCo
     assert rows("SELECT likes FROM staging.post_metrics") == [{"likes": 3}]
 
 
-def test_chat_events_sequence_and_cleaning(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_chat_events_sequence_and_cleaning(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.chat_events",
         # loaded out of order; the bot reply and user question share a timestamp
@@ -235,7 +254,9 @@ def test_chat_events_sequence_and_cleaning(con: duckdb.DuckDBPyConnection, load:
     ]
 
 
-def test_leads_are_numbered_in_pipeline_order(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
+def test_leads_are_numbered_in_pipeline_order(
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
+) -> None:
     load(
         "raw.leads",
         {"lead_id": "l1", "stage": "MQL", "changed_at": at(1), "source": " Chatbot"},
@@ -251,10 +272,7 @@ def test_leads_are_numbered_in_pipeline_order(con: duckdb.DuckDBPyConnection, lo
 
 
 def test_assignments_flag_first_and_multi_variant_exposures(
-    con: duckdb.DuckDBPyConnection,
-    load,
-    rows,
-    at,  # type: ignore[no-untyped-def]
+    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
 ) -> None:
     load(
         "raw.assignments",

@@ -129,5 +129,6 @@ def _check_external_inputs(con: duckdb.DuckDBPyConnection, models: list[Model]) 
         if missing:
             raise WarehouseError(
                 f"The model {model.name} ({model.path}) reads {', '.join(missing)}, which is neither a model "
-                "nor a table in the warehouse; open it with insights.warehouse.connect, which creates the raw tables."
+                "nor a table in the warehouse; open the warehouse with insights.warehouse.connect, "
+                "which creates the raw tables."
             )

@@ -195,7 +195,7 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
 
     if check.name == "not_null":
         key = model.key
-        value = (
+        value: exp.Cast | exp.Func = (
             _as_text(exp.column(key, quoted=True))
             if key and key != check.columns[0]
             else _as_text(exp.null())
@@ -239,7 +239,7 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
     )  # parse_model prevents this
 
 
-def _as_text(expression: exp.Expression) -> exp.Expression:
+def _as_text(expression: exp.Expression) -> exp.Cast:
     from sqlglot import exp
 
     return exp.cast(expression, "VARCHAR")

@@ -279,7 +279,8 @@ def _parse_check_line(line: str, model: str, path: str) -> list[Check]:
             raise ModelDefinitionError(f"The check accepted_values of {where} needs at least one value.")
         if name == "relationships" and (len(args) != 1 or not _is_qualified(args[0], 3)):
             raise ModelDefinitionError(
-                f"The check relationships of {where} needs one schema.table.column target. Got {spec!r} instead."
+                f"The check relationships of {where} needs one schema.table.column target. "
+                f"Got {spec!r} instead."
             )
         checks.append(Check(columns, name, args, severity))
     return checks

@@ -74,8 +74,15 @@ con.close()
 PEAK = """
 print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")))
 """
-METHODS = {name: code + PEAK for name, code in
-           {"plain duckdb": PLAIN, "insights": INSIGHTS, "pandas": PANDAS, "polars": POLARS}.items()}
+METHODS = {
+    name: code + PEAK
+    for name, code in {
+        "plain duckdb": PLAIN,
+        "insights": INSIGHTS,
+        "pandas": PANDAS,
+        "polars": POLARS,
+    }.items()
+}
 
 
 @dataclass
@@ -94,8 +101,11 @@ def _run(method: str, path: Path, workdir: Path) -> Run:
     env = {**os.environ, "INSIGHTS_KEY_FILE": str(workdir / "bench.key")}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", METHODS[method], str(path), str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, text=True,
+        [sys.executable, "-c", METHODS[method], str(path), str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
@@ -156,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.repeat):
             for fmt, path in paths.items():
                 # Rotate the order so no method always runs on a warm or a cold page cache.
-                order = methods[i % len(methods):] + methods[: i % len(methods)]
+                order = methods[i % len(methods) :] + methods[: i % len(methods)]
                 for method in order:
                     run = _run(method, path, Path(tmp))
                     print(f"  {fmt:<8} {method:<13} {run.seconds:6.1f} s  {run.peak_rss_mb:7.0f} MB", flush=True)

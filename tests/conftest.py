@@ -66,7 +66,17 @@ def write_jsonl(tmp_path: Path) -> Callable[[Iterable[dict[str, object]], str], 
     return write
 
 
-CHAT_HEADER = ("session_id", "user_id", "ts", "role", "text", "intent", "is_fallback", "latency_ms", "channel")
+CHAT_HEADER = (
+    "session_id",
+    "user_id",
+    "ts",
+    "role",
+    "text",
+    "intent",
+    "is_fallback",
+    "latency_ms",
+    "channel",
+)
 
 
 def chat_rows(n: int, *, start: int = 0, session: str = "s") -> list[list[object]]:
@@ -74,7 +84,16 @@ def chat_rows(n: int, *, start: int = 0, session: str = "s") -> list[list[object
     rows: list[list[object]] = []
     for i in range(start, start + n):
         rows.append(
-            [f"{session}{i // 4}", f"user{i // 8}", f"2026-03-01T10:{(i // 60) % 60:02d}:{i % 60:02d}Z",
-             "user" if i % 2 == 0 else "bot", f"message {i}", "pricing", "false", i % 500, "web"]
+            [
+                f"{session}{i // 4}",
+                f"user{i // 8}",
+                f"2026-03-01T10:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+                "user" if i % 2 == 0 else "bot",
+                f"message {i}",
+                "pricing",
+                "false",
+                i % 500,
+                "web",
+            ]
         )
     return rows

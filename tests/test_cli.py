@@ -28,8 +28,16 @@ def test_demo_prints_the_summary_a_user_needs(demo):
     db, proc = demo
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for words in ("rows per table:", "raw.chat_events", "marts.lineage", "date range (UTC):", "chat events",
-                  "rejected rows: 12", "column checks passed", f"The warehouse is {db}"):
+    for words in (
+        "rows per table:",
+        "raw.chat_events",
+        "marts.lineage",
+        "date range (UTC):",
+        "chat events",
+        "rejected rows: 12",
+        "column checks passed",
+        f"The warehouse is {db}",
+    ):
         assert words in out, words
 
 

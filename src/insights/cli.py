@@ -21,9 +21,7 @@ KIND_CHOICES = ("posts", "post-metrics", "chat", "leads", "assignments")
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", metavar="PATH", help="warehouse file (default: $INSIGHTS_DB or data/insights.duckdb)"
-    )
+    parser.add_argument("--db", metavar="PATH", help="warehouse file (default: $INSIGHTS_DB or data/insights.duckdb)")
 
 
 def _print(obj: Any, as_json: bool) -> None:
@@ -54,7 +52,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from insights.demo import run_demo
 
     summary = run_demo(
-        db=args.db, out_dir=args.out, seed=args.seed, n_posts=args.posts, n_sessions=args.sessions, fresh=not args.keep
+        db=args.db,
+        out_dir=args.out,
+        seed=args.seed,
+        n_posts=args.posts,
+        n_sessions=args.sessions,
+        fresh=not args.keep,
     )
     _print(summary, args.json)
     return 0 if summary.checks_passed else 1
@@ -106,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV, JSON Lines or Parquet (gzip allowed)")
     _add_db(p)
     p.add_argument("--mapping", metavar="MAP.yaml", help="column mapping that adapts an export to the contract")
-    p.add_argument("--timezone", default="UTC", metavar="TZ", help="timezone of timestamps without offset (default UTC)")
+    p.add_argument(
+        "--timezone", default="UTC", metavar="TZ", help="timezone of timestamps without offset (default UTC)"
+    )
     p.add_argument("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected from the header)")
     p.add_argument("--no-build", action="store_true", help="load the raw tables only; do not rebuild the marts")
     p.add_argument("--json", action="store_true", help="print the load report as JSON")

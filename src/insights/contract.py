@@ -102,7 +102,9 @@ _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
 
 def _counters() -> tuple[Column, ...]:
-    return tuple(Column(n, "count", minimum=0, description=f"lifetime {n.replace('_', ' ')} so far") for n in _METRIC_COUNTERS)
+    return tuple(
+        Column(n, "count", minimum=0, description=f"lifetime {n.replace('_', ' ')} so far") for n in _METRIC_COUNTERS
+    )
 
 
 def _utm() -> tuple[Column, ...]:
@@ -116,7 +118,12 @@ POSTS = Kind(
     grain="one row per post version; a later load with newer metrics adds a snapshot",
     columns=(
         Column("post_id", required=True, description="the platform's id of the post"),
-        Column("platform", required=True, lowercase=True, description="facebook, instagram, linkedin, x, tiktok, ... (lower-cased)"),
+        Column(
+            "platform",
+            required=True,
+            lowercase=True,
+            description="facebook, instagram, linkedin, x, tiktok, ... (lower-cased)",
+        ),
         Column("published_at", "timestamp", required=True, description="when the post went live"),
         Column("account_id", description="the page or account that posted"),
         Column("content_type", accepted=CONTENT_TYPES, description="format of the post"),
@@ -165,7 +172,11 @@ CHAT_EVENTS = Kind(
         Column("intent", description="intent the bot recognised"),
         Column("intent_confidence", "number", minimum=0, maximum=1, description="classifier confidence, 0 to 1"),
         Column("is_fallback", "boolean", description="the bot did not understand this message"),
-        Column("event", lowercase=True, description="session_start, handoff, lead_captured, csat, session_end, ..."),
+        Column(
+            "event",
+            lowercase=True,
+            description="session_start, handoff, lead_captured, csat, session_end, ...",
+        ),
         Column("channel", lowercase=True, description="web, messenger, whatsapp, ..."),
         Column("entry_post_id", description="the post that started the conversation"),
         Column("link_id", description="tracked link that started the conversation"),
@@ -187,7 +198,12 @@ LEADS = Kind(
     grain="one row per change of a lead's stage",
     columns=(
         Column("lead_id", required=True, description="the lead in the CRM"),
-        Column("stage", required=True, accepted=LEAD_STAGES, description="new, mql, sql, opportunity, won or lost"),
+        Column(
+            "stage",
+            required=True,
+            accepted=LEAD_STAGES,
+            description="new, mql, sql, opportunity, won or lost",
+        ),
         Column("changed_at", "timestamp", required=True, description="when the lead entered this stage"),
         Column("user_id", pii="id", description="the person (pseudonymized; joins to chat_events.user_id)"),
         Column("session_id", description="the chat session that captured the lead"),

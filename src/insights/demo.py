@@ -86,13 +86,19 @@ def run_demo(
     if fresh:
         for stale in (db_file, db_file.with_name(db_file.name + ".wal")):
             stale.unlink(missing_ok=True)
-    logs = generate_demo(Path(out_dir), seed=seed, n_posts=n_posts, n_sessions=n_sessions, malformed=DEMO_MALFORMED_ROWS)
+    logs = generate_demo(
+        Path(out_dir), seed=seed, n_posts=n_posts, n_sessions=n_sessions, malformed=DEMO_MALFORMED_ROWS
+    )
     loads = tuple(ingest(kind, logs.files[kind], db=db_file) for kind in LOAD_ORDER)
     with connect(db_file) as con:
         built = build(con)
         checks = run_checks(con)
         warehouse = summarize(con, db=str(db_file))
     return DemoSummary(
-        db=str(db_file), loads=loads, build=built, checks=checks, warehouse=warehouse,
+        db=str(db_file),
+        loads=loads,
+        build=built,
+        checks=checks,
+        warehouse=warehouse,
         seconds=time.perf_counter() - started,
     )

@@ -91,7 +91,8 @@ def forget(
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _users AS
                SELECT $t AS user_id WHERE $what = 'user'
-               UNION SELECT user_id FROM raw.leads WHERE lead_id IN (SELECT lead_id FROM _leads) AND user_id IS NOT NULL""",
+               UNION SELECT user_id FROM raw.leads
+               WHERE lead_id IN (SELECT lead_id FROM _leads) AND user_id IS NOT NULL""",
             {"t": token, "what": what},
         )
         statements = {

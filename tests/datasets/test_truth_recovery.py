@@ -1,7 +1,7 @@
 """The planted effects can be recovered from the written files, within 99.9% intervals.
 
-Each check also asserts that the data would reject a clearly different value (usually "no
-effect"), so a generator that forgot to plant the effect fails.
+Each check also asserts that the data reject a clearly different value (usually "no effect"),
+so a generator that forgot to plant an effect fails.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ from datetime import timedelta
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from insights.datasets import DemoLogs
 
+Arrays = dict[str, npt.NDArray[np.generic]]
 
-def _rate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, int]:
-    """(mean of a 0/1 expression, n) from a query returning those two columns."""
-    row = con.execute(sql).fetchone()
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple[float, int]:
+    """(value, n) from a query returning one row of two columns."""
+    row = con.execute(sql, params or []).fetchone()
     assert row is not None
     return float(row[0]), int(row[1])
 
@@ -27,128 +30,365 @@ def _rate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, int]:
 
 
 @pytest.fixture(scope="module")
-def week_one(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> dict[str, np.ndarray]:
+def week_one(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> Arrays:
     """Per post with a 7-day snapshot: attributes, impressions, engagements and the planted rate."""
     truth = demo.truth.engagement
-    table = con.execute(
+    rows = con.execute(
         """
-        SELECT p.post_id, p.account_id, p.platform, p.content_type, p.origin, p.published_at,
+        SELECT p.account_id, p.platform, p.content_type, p.origin, p.published_at,
                m.impressions, m.likes + m.comments + m.shares + m.saves AS engagements
         FROM posts p JOIN post_metrics m USING (post_id)
         WHERE m.observed_at - p.published_at BETWEEN INTERVAL 168 HOUR AND INTERVAL 169 HOUR
         """
-    ).fetch_arrow_table()
-    rows = table.to_pylist()
-    rate = [
-        truth.expected_rate(
-            r["account_id"],
-            r["platform"],
-            r["content_type"],
-            r["origin"],
-            truth.best_slots[r["platform"]].contains(r["published_at"]),
-        )
-        for r in rows
-    ]
-    slot = [truth.best_slots[r["platform"]].contains(r["published_at"]) for r in rows]
+    ).fetchall()
+    slot = [truth.best_slots[r[1]].contains(r[4]) for r in rows]
+    rate = [truth.expected_rate(r[0], r[1], r[2], r[3], s) for r, s in zip(rows, slot, strict=True)]
     return {
-        "content_type": np.array([r["content_type"] for r in rows]),
-        "origin": np.array([r["origin"] for r in rows]),
+        "content_type": np.array([r[2] for r in rows]),
+        "origin": np.array([r[3] for r in rows]),
         "slot": np.array(slot),
-        "impressions": np.array([r["impressions"] for r in rows], dtype=float),
-        "engagements": np.array([r["engagements"] for r in rows], dtype=float),
+        "impressions": np.array([r[5] for r in rows], dtype=float),
+        "engagements": np.array([r[6] for r in rows], dtype=float),
         "rate": np.array(rate),
     }
 
 
-def _group_z(posts: dict[str, np.ndarray], mask: np.ndarray, sigma: float, scale: float = 1.0) -> float:
-    """z of the group's engagements against the planted model (times `scale`): Poisson-lognormal variance."""
+def _group_z(posts: Arrays, mask: npt.NDArray[np.bool_], sigma: float, scale: float = 1.0) -> float:
+    """z of a group's engagements against the planted model times `scale` (Poisson-lognormal variance)."""
     mu = posts["impressions"][mask] * posts["rate"][mask] * scale
     var = mu + mu**2 * (math.exp(sigma**2) - 1)
     return float((posts["engagements"][mask].sum() - mu.sum()) / math.sqrt(var.sum()))
 
 
-def test_engagement_by_content_type_matches_planted_ratios(week_one: dict[str, np.ndarray], demo: DemoLogs) -> None:
+def test_engagement_by_content_type_matches_planted_ratios(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
     truth = demo.truth.engagement
+    z = tol.z  # type: ignore[attr-defined]
     assert len(week_one["rate"]) > 1500
     for content_type, ratio in truth.content_type_ratio.items():
         mask = week_one["content_type"] == content_type
         assert mask.sum() > 100, content_type
-        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= Z, content_type
-        if ratio != 1.0:  # without the planted ratio the data would disagree
-            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > Z, content_type
+        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= z, content_type
+        if ratio != 1.0:  # the data would reject "no effect"
+            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > z, content_type
 
 
-def test_engagement_by_origin_matches_planted_ratios(week_one: dict[str, np.ndarray], demo: DemoLogs) -> None:
+def test_engagement_by_origin_matches_planted_ratios(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
     truth = demo.truth.engagement
+    z = tol.z  # type: ignore[attr-defined]
     for origin, ratio in truth.origin_ratio.items():
         mask = week_one["origin"] == origin
-        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= Z, origin
+        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= z, origin
         if ratio != 1.0:
-            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > Z, origin
+            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > z, origin
 
 
-def test_best_posting_slot_lifts_engagement(week_one: dict[str, np.ndarray], demo: DemoLogs) -> None:
+def test_best_posting_slot_lifts_engagement(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
     truth = demo.truth.engagement
-    slot = week_one["slot"]
+    z = tol.z  # type: ignore[attr-defined]
+    slot = week_one["slot"].astype(bool)
     assert slot.sum() > 150
-    assert abs(_group_z(week_one, slot, truth.post_noise_sigma)) <= Z
-    assert abs(_group_z(week_one, ~slot, truth.post_noise_sigma)) <= Z
-    assert abs(_group_z(week_one, slot, truth.post_noise_sigma, 1 / truth.best_slot_ratio)) > Z
+    assert abs(_group_z(week_one, slot, truth.post_noise_sigma)) <= z
+    assert abs(_group_z(week_one, ~slot, truth.post_noise_sigma)) <= z
+    assert abs(_group_z(week_one, slot, truth.post_noise_sigma, 1 / truth.best_slot_ratio)) > z
 
 
-def test_counters_never_decrease_and_grow_with_age(con: duckdb.DuckDBPyConnection) -> None:
+def test_counters_never_decrease_and_saturate(con: duckdb.DuckDBPyConnection) -> None:
     decreases = con.execute(
         """
         SELECT count(*) FROM (
-            SELECT impressions - lag(impressions) OVER w AS d_imp, reach - lag(reach) OVER w AS d_reach,
-                   likes - lag(likes) OVER w AS d_likes, clicks - lag(clicks) OVER w AS d_clicks,
-                   followers - lag(followers) OVER w AS d_followers,
-                   video_views - lag(video_views) OVER w AS d_views
+            SELECT least(impressions - lag(impressions) OVER w, reach - lag(reach) OVER w,
+                         likes - lag(likes) OVER w, comments - lag(comments) OVER w,
+                         shares - lag(shares) OVER w, saves - lag(saves) OVER w, clicks - lag(clicks) OVER w,
+                         followers - lag(followers) OVER w, coalesce(video_views - lag(video_views) OVER w, 0)) AS d
             FROM post_metrics WINDOW w AS (PARTITION BY post_id ORDER BY observed_at)
-        ) WHERE least(d_imp, d_reach, d_likes, d_clicks, d_followers, coalesce(d_views, 0)) < 0
+        ) WHERE d < 0
         """
     ).fetchone()
     assert decreases == (0,)
-    share_1h = con.execute(
+    share_1h, _ = _one(
+        con,
         """
-        SELECT sum(impressions) FILTER (WHERE age < INTERVAL 2 HOUR) / sum(impressions) FILTER (WHERE age > INTERVAL 7 DAY
-               AND age < INTERVAL 8 DAY)
+        SELECT sum(impressions) FILTER (WHERE age < INTERVAL 2 HOUR)
+               / sum(impressions) FILTER (WHERE age BETWEEN INTERVAL 168 HOUR AND INTERVAL 169 HOUR), 1
         FROM (SELECT m.impressions, m.observed_at - p.published_at AS age FROM post_metrics m JOIN posts p USING (post_id))
-        """
-    ).fetchone()
-    assert share_1h is not None and 0.005 < share_1h[0] < 0.05
+        """,
+    )
+    assert 0.01 < share_1h < 0.04  # 1 - exp(-1 / 48) of the 7-day count is about 2%
 
 
-# --- 2. prompt version and qualified leads ------------------------------------------------------
+# --- 2. prompt version and qualified leads -----------------------------------------------------
+
+_CHAT_LEADS = """
+    WITH chat_leads AS (
+        SELECT lead_id, min(changed_at) AS created, bool_or(stage = 'mql') AS qualified,
+               any_value(session_id) AS session_id
+        FROM leads WHERE source = 'chatbot' GROUP BY lead_id
+    ), entry AS (
+        SELECT session_id, entry_post_id FROM chat_events WHERE event = 'session_start'
+    )
+    SELECT avg(qualified::INT), count(*)
+    FROM chat_leads JOIN entry USING (session_id) LEFT JOIN posts p ON p.post_id = entry.entry_post_id
+    WHERE created < ? AND coalesce(p.prompt_id = ? AND p.prompt_version = ?, false) = ?
+"""
 
 
-def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
-    truth, prompt = demo.truth.leads, demo.truth.prompt
-    max_delay = truth.delay_days["mql"][1]
-    cutoff = demo.truth.end - timedelta(days=max_delay)
-    query = """
-        WITH chat_leads AS (
-            SELECT l.lead_id, min(l.changed_at) AS created, bool_or(l.stage = 'mql') AS qualified,
-                   any_value(l.session_id) AS session_id
-            FROM leads l WHERE l.source = 'chatbot' GROUP BY l.lead_id
-        ), entry AS (
-            SELECT session_id, entry_post_id FROM chat_events WHERE event = 'session_start'
-        )
-        SELECT avg(qualified::INT), count(*)
-        FROM chat_leads JOIN entry USING (session_id) LEFT JOIN posts p ON p.post_id = entry.entry_post_id
-        WHERE created < ? AND coalesce(p.prompt_id = ? AND p.prompt_version = ?, false) = ?
-    """
-    base = truth.qualify_rate["chatbot"]
+def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    leads, prompt = demo.truth.leads, demo.truth.prompt
+    cutoff = demo.truth.end - timedelta(days=leads.delay_days["mql"][1])  # mql is never censored before this
+    base = leads.qualify_rate["chatbot"]
     prompted = base * prompt.qualify_ratio
-    row_yes = con.execute(query, [cutoff, prompt.prompt_id, prompt.prompt_version, True]).fetchone()
-    row_no = con.execute(query, [cutoff, prompt.prompt_id, prompt.prompt_version, False]).fetchone()
-    assert row_yes is not None and row_no is not None
-    p_yes, n_yes = float(row_yes[0]), int(row_yes[1])
-    p_no, n_no = float(row_no[0]), int(row_no[1])
+    key = [cutoff, prompt.prompt_id, prompt.prompt_version]
+    p_yes, n_yes = _one(con, _CHAT_LEADS, [*key, True])
+    p_no, n_no = _one(con, _CHAT_LEADS, [*key, False])
     assert n_yes > 100 and n_no > 1000
-    assert within(p_yes, prompted, binomial_se(prompted, n_yes))
-    assert within(p_no, base, binomial_se(base, n_no))
-    assert not within(p_yes, base, binomial_se(base, n_yes))
-    assert demo.truth.prompt.n_posts == con.execute(
-        "SELECT count(*) FROM posts WHERE prompt_id = ? AND prompt_version = ?", [prompt.prompt_id, prompt.prompt_version]
-    ).fetchone()[0]  # type: ignore[index]
+    assert tol.within(p_yes, prompted, tol.binomial_se(prompted, n_yes))  # type: ignore[attr-defined]
+    assert tol.within(p_no, base, tol.binomial_se(base, n_no))  # type: ignore[attr-defined]
+    assert not tol.within(p_yes, base, tol.binomial_se(base, n_yes))  # type: ignore[attr-defined]
+    n_posts, _ = _one(
+        con, "SELECT count(*), 1 FROM posts WHERE prompt_id = ? AND prompt_version = ?", key[1:]
+    )
+    assert n_posts == prompt.n_posts > 150
+
+
+# --- 3. chatbot funnel -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sessions(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A table `sessions`: one row per chat session with its funnel flags."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE sessions AS
+        SELECT session_id, any_value(user_id) AS user_id, min(ts) AS started_at,
+               bool_or(role = 'user' AND event = 'message') AS messaged,
+               bool_or(role = 'bot' AND NOT is_fallback) AS understood,
+               bool_or(is_fallback) AS misunderstood,
+               bool_or(event = 'lead_captured') AS captured,
+               bool_or(event = 'handoff') AS handed_off,
+               any_value(intent) FILTER (WHERE intent <> 'provide_contact') AS intent,
+               count(*) FILTER (WHERE role = 'user' AND event = 'message') AS user_messages,
+               any_value(csat) FILTER (WHERE event = 'csat') AS csat
+        FROM chat_events GROUP BY session_id
+        """
+    )
+    return con
+
+
+def test_funnel_step_rates(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    f = demo.truth.funnel
+    se = tol.binomial_se  # type: ignore[attr-defined]
+    n, _ = _one(sessions, "SELECT count(*), 1 FROM sessions")
+    assert n == f.n_sessions == 20000
+    p1, n1 = _one(sessions, "SELECT avg(messaged::INT), count(*) FROM sessions")
+    p2, n2 = _one(sessions, "SELECT avg(understood::INT), count(*) FROM sessions WHERE messaged")
+    p3, n3 = _one(sessions, "SELECT avg(captured::INT), count(*) FROM sessions WHERE understood")
+    assert tol.within(p1, f.message_rate, se(f.message_rate, n1))  # type: ignore[attr-defined]
+    assert tol.within(p2, f.recognised_rate, se(f.recognised_rate, n2))  # type: ignore[attr-defined]
+    assert tol.within(p3, f.expected_capture_rate, se(f.expected_capture_rate, n3))  # type: ignore[attr-defined]
+    assert not tol.within(p3, 0.5 * f.capture_rate, se(f.capture_rate, n3))  # type: ignore[attr-defined]
+    unsure, _ = _one(sessions, "SELECT count(*), 1 FROM sessions WHERE understood AND misunderstood")
+    assert unsure == 0  # a conversation is either understood throughout or not at all
+    no_lead_without_understanding, _ = _one(sessions, "SELECT count(*), 1 FROM sessions WHERE captured AND NOT understood")
+    assert no_lead_without_understanding == 0
+
+
+def test_fallback_rate_by_intent(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    f = demo.truth.funnel
+    rows = sessions.execute(
+        "SELECT intent, avg(misunderstood::INT), count(*) FROM sessions WHERE messaged GROUP BY intent"
+    ).fetchall()
+    assert {r[0] for r in rows} == set(f.fallback_rate)
+    n_messaged = sum(r[2] for r in rows)
+    for intent, rate, n in rows:
+        assert tol.within(rate, f.fallback_rate[intent], tol.binomial_se(f.fallback_rate[intent], n)), intent  # type: ignore[attr-defined]
+        share = n / n_messaged
+        assert tol.within(share, f.intent_mix[intent], tol.binomial_se(f.intent_mix[intent], n_messaged)), intent  # type: ignore[attr-defined]
+    # per bot reply the rate is the same in expectation (turns do not depend on understanding)
+    reply_rate, n_replies = _one(
+        sessions,
+        "SELECT avg(is_fallback::INT), count(*) FROM chat_events WHERE intent = 'other' AND is_fallback IS NOT NULL",
+    )
+    assert abs(reply_rate - f.fallback_rate["other"]) < 0.03 and n_replies > 5000
+
+
+def test_handoff_turns_and_csat(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    f = demo.truth.funnel
+    se = tol.binomial_se  # type: ignore[attr-defined]
+    h_ok, n_ok = _one(sessions, "SELECT avg(handed_off::INT), count(*) FROM sessions WHERE understood")
+    h_bad, n_bad = _one(sessions, "SELECT avg(handed_off::INT), count(*) FROM sessions WHERE misunderstood")
+    assert tol.within(h_ok, f.handoff_rate_understood, se(f.handoff_rate_understood, n_ok))  # type: ignore[attr-defined]
+    assert tol.within(h_bad, f.handoff_rate_fallback, se(f.handoff_rate_fallback, n_bad))  # type: ignore[attr-defined]
+    questions, n_q = _one(
+        sessions, "SELECT avg(user_messages - captured::INT), count(*) FROM sessions WHERE messaged"
+    )
+    assert tol.within(questions, f.mean_questions, math.sqrt(f.mean_questions - 1) / math.sqrt(n_q))  # type: ignore[attr-defined]
+    for flag, mean in (("understood", f.csat_mean_understood), ("misunderstood", f.csat_mean_fallback)):
+        observed, n = _one(sessions, f"SELECT avg(csat), count(csat) FROM sessions WHERE {flag}")
+        assert tol.within(observed, mean, 1.3 / math.sqrt(n)), flag  # type: ignore[attr-defined]
+    rated, n_m = _one(sessions, "SELECT avg((csat IS NOT NULL)::INT), count(*) FROM sessions WHERE messaged")
+    assert tol.within(rated, f.csat_response_rate, se(f.csat_response_rate, n_m))  # type: ignore[attr-defined]
+
+
+def test_sessions_come_from_posts(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    share, n = _one(
+        sessions,
+        "SELECT avg((entry_post_id IS NOT NULL)::INT), count(*) FROM chat_events WHERE event = 'session_start'",
+    )
+    expected = demo.truth.funnel.post_session_share
+    assert tol.within(share, expected, tol.binomial_se(expected, n))  # type: ignore[attr-defined]
+    late, _ = _one(
+        sessions,
+        """SELECT count(*), 1 FROM chat_events c JOIN posts p ON p.post_id = c.entry_post_id
+           WHERE c.event = 'session_start' AND c.ts < p.published_at""",
+    )
+    assert late == 0
+
+
+# --- 4. the experiment -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def units(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> duckdb.DuckDBPyConnection:
+    """A table `units`: one row per assigned user with variant, pre-period sessions and outcome."""
+    exp = demo.truth.experiment
+    sessions.execute(
+        """
+        CREATE OR REPLACE TABLE units AS
+        SELECT a.unit_id, a.variant, a.assigned_at,
+               count(*) FILTER (WHERE s.started_at >= ? AND s.started_at < ?) AS pre_sessions,
+               coalesce(bool_or(s.captured AND s.started_at >= ?), false)::INT AS converted,
+               min(s.started_at) FILTER (WHERE s.started_at >= ?) AS first_session
+        FROM assignments a LEFT JOIN sessions s ON s.user_id = a.unit_id
+        GROUP BY ALL
+        """,
+        [exp.pre_period_start, exp.start, exp.start, exp.start],
+    )
+    return sessions
+
+
+def test_assignment_is_balanced_and_at_first_session(units: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
+    exp = demo.truth.experiment
+    counts = dict(units.execute("SELECT variant, count(*) FROM units GROUP BY variant").fetchall())
+    assert counts == {exp.control: exp.n_control, exp.treatment: exp.n_treatment}
+    n = exp.n_control + exp.n_treatment
+    assert n > 4000
+    assert abs(exp.n_treatment - n / 2) <= 3.29 * math.sqrt(n) / 2  # no sample ratio mismatch
+    mismatched, _ = _one(units, "SELECT count(*), 1 FROM units WHERE first_session IS DISTINCT FROM assigned_at")
+    assert mismatched == 0
+    wrong_bot, _ = _one(
+        units,
+        """SELECT count(*), 1 FROM chat_events c JOIN units u ON u.unit_id = c.user_id
+           WHERE c.ts >= u.assigned_at AND (c.bot_version = ?) <> (u.variant = ?)""",
+        [exp.treatment_bot_version, exp.treatment],
+    )
+    assert wrong_bot == 0
+
+
+def test_experiment_lift_matches_truth(units: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    exp = demo.truth.experiment
+    se = tol.binomial_se  # type: ignore[attr-defined]
+    sql = "SELECT avg(converted), count(*) FROM units WHERE variant = ?"
+    p_c, n_c = _one(units, sql, [exp.control])
+    p_t, n_t = _one(units, sql, [exp.treatment])
+    assert tol.within(p_c, exp.expected_control_rate, se(exp.expected_control_rate, n_c))  # type: ignore[attr-defined]
+    assert tol.within(p_t, exp.expected_treatment_rate, se(exp.expected_treatment_rate, n_t))  # type: ignore[attr-defined]
+    assert not tol.within(p_t, exp.expected_control_rate, se(exp.expected_control_rate, n_t))  # type: ignore[attr-defined]
+    assert 0.15 < exp.expected_relative_lift < 0.22
+
+
+def test_pre_period_covariate_predicts_the_outcome(units: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    exp = demo.truth.experiment
+    corr, n = _one(units, "SELECT corr(pre_sessions, converted), count(*) FROM units")
+    assert exp.covariate_correlation > 0.25
+    assert tol.within(corr, exp.covariate_correlation, (1 - exp.covariate_correlation**2) / math.sqrt(n))  # type: ignore[attr-defined]
+    assert exp.expected_variance_reduction == pytest.approx(exp.covariate_correlation**2)
+
+
+def test_treatment_bot_is_slower(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
+    exp = demo.truth.experiment
+    rows = dict(
+        con.execute(
+            "SELECT bot_version, median(latency_ms) FROM chat_events WHERE latency_ms IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+    )
+    ratio = rows[exp.treatment_bot_version] / rows[exp.control_bot_version]
+    assert ratio == pytest.approx(exp.latency_ratio, rel=0.05)
+    assert rows[exp.control_bot_version] == pytest.approx(demo.truth.funnel.latency_median_ms, rel=0.05)
+
+
+# --- 5. lead stages and won value --------------------------------------------------------------
+
+_STEP = """
+    WITH l AS (
+        SELECT lead_id, any_value(source) AS source,
+               min(changed_at) FILTER (WHERE stage = ?) AS t_from,
+               bool_or(stage = ?) AS reached
+        FROM leads GROUP BY lead_id
+    )
+    SELECT avg(reached::INT), count(*) FROM l WHERE t_from < ? AND source IN ('form', 'event', 'chatbot')
+"""
+
+
+@pytest.mark.parametrize(
+    ("from_stage", "to_stage", "attribute"),
+    [("mql", "sql", "sql_rate"), ("sql", "opportunity", "opportunity_rate")],
+)
+def test_stage_conversion(
+    con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object, from_stage: str, to_stage: str, attribute: str
+) -> None:
+    truth = demo.truth.leads
+    cutoff = demo.truth.end - timedelta(days=truth.delay_days[to_stage][1])
+    expected = getattr(truth, attribute)
+    p, n = _one(con, _STEP, [from_stage, to_stage, cutoff])
+    assert n > 100
+    assert tol.within(p, expected, tol.binomial_se(expected, n))  # type: ignore[attr-defined]
+
+
+def test_form_and_event_leads_qualify_at_their_rates(con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+    truth = demo.truth.leads
+    cutoff = demo.truth.end - timedelta(days=truth.delay_days["mql"][1])
+    for source in ("form", "event"):
+        p, n = _one(
+            con,
+            """SELECT avg(q::INT), count(*) FROM (SELECT bool_or(stage = 'mql') AS q, min(changed_at) AS t
+               FROM leads WHERE source = ? GROUP BY lead_id) WHERE t < ?""",
+            [source, cutoff],
+        )
+        expected = truth.qualify_rate[source]
+        assert tol.within(p, expected, tol.binomial_se(expected, n)), source  # type: ignore[attr-defined]
+        assert n == pytest.approx(truth.n_leads[source] * (1 - 3 / 91), rel=0.1)
+
+
+def test_opportunities_close_won_at_planted_rate_with_lognormal_value(
+    con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object
+) -> None:
+    truth = demo.truth.leads
+    cutoff = demo.truth.end - timedelta(days=truth.delay_days["won"][1])
+    p, n = _one(con, _STEP, ["opportunity", "won", cutoff])
+    assert tol.within(p, truth.won_rate, tol.binomial_se(truth.won_rate, n))  # type: ignore[attr-defined]
+    closed, _ = _one(
+        con,
+        """SELECT count(*), 1 FROM (SELECT lead_id FROM leads GROUP BY lead_id
+           HAVING bool_or(stage = 'won') AND bool_or(stage = 'lost'))""",
+    )
+    assert closed == 0
+    log_mean, n_won = _one(con, "SELECT avg(ln(value)), count(*) FROM leads WHERE stage = 'won'")
+    assert n_won > 40
+    assert tol.within(log_mean, math.log(truth.won_value_median), truth.won_value_sigma / math.sqrt(n_won))  # type: ignore[attr-defined]
+    values_elsewhere, _ = _one(con, "SELECT count(*), 1 FROM leads WHERE stage <> 'won' AND value IS NOT NULL")
+    assert values_elsewhere == 0
+
+
+def test_stage_changes_move_forward_in_time(con: duckdb.DuckDBPyConnection) -> None:
+    backwards, _ = _one(
+        con,
+        """
+        SELECT count(*), 1 FROM (
+            SELECT lead_id, stage, changed_at,
+                   lag(changed_at) OVER (PARTITION BY lead_id ORDER BY
+                       list_position(['new', 'mql', 'sql', 'opportunity', 'won', 'lost'], stage)) AS before
+            FROM leads
+        ) WHERE changed_at <= before
+        """,
+    )
+    assert backwards == 0

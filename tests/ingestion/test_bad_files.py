@@ -29,16 +29,27 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         path.write_bytes(data)
         out[name] = (path, expect)
 
-    put("missing_column.csv", b"session_id,ts,role,text\ns1,2026-03-01T10:00:00Z,user,hi\n", "no column 'user_id'")
+    put(
+        "missing_column.csv",
+        b"session_id,ts,role,text\ns1,2026-03-01T10:00:00Z,user,hi\n",
+        "no column 'user_id'",
+    )
     put("empty.csv", b"", "the file is empty")
     put("blank.csv", b"\n\n  \n", "holds no data")
     put("claims_parquet.parquet", _csv_text().encode(), "the name says Parquet but the content is not Parquet")
     put("claims_csv.csv", b'{"session_id": "s1"}\n', "the name says CSV but the content is JSON Lines")
     full = gzip.compress(_csv_text(2000).encode())
     put("truncated.csv.gz", full[: len(full) // 2], "gzip data is truncated or corrupt")
-    put("garbage.csv", os.urandom(4096).replace(b"\x1f\x8b", b"xx").replace(b"PAR1", b"PAR2") + b"\x00", "binary")
-    put("latin1.csv", ("session_id,user_id,ts,role,text\ns1,u1,2026-03-01T10:00:00Z,user,caf\xe9\n").encode("latin-1"),
-        "not UTF-8")
+    put(
+        "garbage.csv",
+        os.urandom(4096).replace(b"\x1f\x8b", b"xx").replace(b"PAR1", b"PAR2") + b"\x00",
+        "binary",
+    )
+    put(
+        "latin1.csv",
+        ("session_id,user_id,ts,role,text\ns1,u1,2026-03-01T10:00:00Z,user,caf\xe9\n").encode("latin-1"),
+        "not UTF-8",
+    )
     put("not_gzip.csv.gz", _csv_text().encode(), "not gzip-compressed")
     put("no_footer.parquet", b"PAR1" + b"\x00" * 100, "truncated (no footer)")
     put("header_only_dupes.csv", b"session_id,Session ID,user_id,ts,role\n", "same name once normalized")
@@ -47,8 +58,19 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["missing_column.csv", "empty.csv", "blank.csv", "claims_parquet.parquet", "claims_csv.csv", "truncated.csv.gz",
-     "garbage.csv", "latin1.csv", "not_gzip.csv.gz", "no_footer.parquet", "header_only_dupes.csv"],
+    [
+        "missing_column.csv",
+        "empty.csv",
+        "blank.csv",
+        "claims_parquet.parquet",
+        "claims_csv.csv",
+        "truncated.csv.gz",
+        "garbage.csv",
+        "latin1.csv",
+        "not_gzip.csv.gz",
+        "no_footer.parquet",
+        "header_only_dupes.csv",
+    ],
 )
 def test_bad_file_is_refused_with_one_clear_sentence(name, db, tmp_path, write_csv):
     ingest("chat", [write_csv([CHAT_HEADER, *chat_rows(3)], "before.csv")], db=db)
@@ -91,13 +113,17 @@ def test_cli_exits_non_zero_with_the_sentence_on_stderr(db, tmp_path):
     path.write_bytes(b"")
     proc = subprocess.run(
         [sys.executable, "-m", "insights", "ingest", "chat", str(path), "--db", str(db)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip() == f"insights: error: {path}: the file is empty; export the data again with a header row and at least one row."
+    assert (
+        proc.stderr.strip()
+        == f"insights: error: {path}: the file is empty; export the data again with a header row and at least one row."
+    )
 
 
 def test_missing_file(db, tmp_path):
-    with pytest.raises(DataContractError, match="nope.csv: no such file; check the path"):
+    with pytest.raises(DataContractError, match=r"nope\.csv: no such file; check the path"):
         ingest("chat", [tmp_path / "nope.csv"], db=db)

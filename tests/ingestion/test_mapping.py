@@ -56,7 +56,7 @@ def test_uci_ids_dates_and_values(uci):
     assert first[9].startswith("2014-12-") and first[9].endswith("03:00 Wed")
     assert json.loads(first[10])["Total Interactions"] == "100"
     file_rows = [line.split(";") for line in SAMPLE.read_text().splitlines()[1:]]
-    for (post_id, published, isodow, month, hour), cells in zip(rows, file_rows, strict=True):
+    for (post_id, _, isodow, month, hour), cells in zip(rows, file_rows, strict=True):
         assert month == int(cells[3]), post_id
         assert isodow == (int(cells[4]) + 5) % 7 + 1, post_id  # 1 = Sunday in the export
         assert hour == int(cells[5]), post_id
@@ -107,4 +107,7 @@ def test_mapping_with_values_format_and_constants(db, tmp_path, write_csv):
         got = con.execute(
             "SELECT post_id, platform, content_type, strftime(published_at, '%Y-%m-%d %H:%M') FROM raw.posts ORDER BY 1"
         ).fetchall()
-    assert got == [("a", "linkedin", "video", "2026-03-01 09:30"), ("b", "linkedin", "image", "2026-03-02 10:00")]
+    assert got == [
+        ("a", "linkedin", "video", "2026-03-01 09:30"),
+        ("b", "linkedin", "image", "2026-03-02 10:00"),
+    ]

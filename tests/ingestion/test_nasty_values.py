@@ -18,7 +18,7 @@ def _rows(db, sql):
 
 def test_sql_in_values_and_column_names_is_stored_verbatim(db, write_csv):
     header = (*CHAT_HEADER, SQLISH, 'x" ; SELECT 1; --')
-    rows = [[*r, SQLISH, "=HYPERLINK(\"http://evil\",\"click\")"] for r in chat_rows(3)]
+    rows = [[*r, SQLISH, '=HYPERLINK("http://evil","click")'] for r in chat_rows(3)]
     rows[0][4] = SQLISH
     rows[1][4] = '=HYPERLINK("http://evil.example","click me")'
     rows[2][4] = "+cmd|' /C calc'!A0"
@@ -45,8 +45,16 @@ def test_huge_text_emoji_bom_crlf_and_semicolons(db, write_csv):
 
 def test_mixed_timestamp_offsets_are_the_same_instant(db, write_csv):
     rows = chat_rows(4)
-    for r, ts in zip(rows, ["2026-03-01T12:00:00Z", "2026-03-01T14:00:00+02:00", "2026-03-01T07:00:00-05:00",
-                            "2026-03-01T17:30:00+05:30"], strict=True):
+    for r, ts in zip(
+        rows,
+        [
+            "2026-03-01T12:00:00Z",
+            "2026-03-01T14:00:00+02:00",
+            "2026-03-01T07:00:00-05:00",
+            "2026-03-01T17:30:00+05:30",
+        ],
+        strict=True,
+    ):
         r[2] = ts
         r[0] = "same"
     rows = [[*r[:3], r[3], f"{i}", *r[5:]] for i, r in enumerate(rows)]

@@ -68,8 +68,13 @@ def test_pseudonyms_are_keyed_stable_and_join(db, write_csv):
         chat_user = con.execute("SELECT DISTINCT user_id FROM raw.chat_events WHERE session_id = 's1'").fetchall()
         lead = con.execute("SELECT DISTINCT user_id, email, phone FROM raw.leads WHERE lead_id = 'L1'").fetchall()
     assert chat_user == [(pseudonym("user0", "id", key),)]
-    assert lead == [(pseudonym("user0", "id", key), pseudonym("j.smith+promo@mail.example.co.uk", "email", key),
-                     pseudonym("06 12 34 56 78", "phone", key))]
+    assert lead == [
+        (
+            pseudonym("user0", "id", key),
+            pseudonym("j.smith+promo@mail.example.co.uk", "email", key),
+            pseudonym("06 12 34 56 78", "phone", key),
+        )
+    ]
     assert pseudonym("user0", "id", "0" * 64) != pseudonym("user0", "id", key)
 
 

@@ -23,7 +23,7 @@ cells = st.fixed_dictionaries(
         "user_id": st.sampled_from(["u1", "u2", "jane@example.com"]),
         "ts": st.sampled_from(["2026-03-01T10:00:00Z", "2026-03-01T11:00:00+01:00", "2026-03-02 09:30", "soon"]),
         "role": st.sampled_from(["user", "bot", "USER", "robot"]),
-        "text": st.sampled_from(["hi", "price?", "call +1 415 555 0134", "", "a,b;\"c\""]),
+        "text": st.sampled_from(["hi", "price?", "call +1 415 555 0134", "", 'a,b;"c"']),
         "latency_ms": st.sampled_from(["", "10", "-5", "abc", "12.5"]),
     }
 )
@@ -74,7 +74,11 @@ def test_row_order_does_not_matter(rows, rnd):
         a, [ra] = _load(Path(tmp), "a", [rows])
         b, [rb] = _load(Path(tmp), "b", [shuffled])
         assert _state(a) == _state(b)
-        assert (ra.rows_loaded, ra.rows_rejected, ra.rows_duplicate) == (rb.rows_loaded, rb.rows_rejected, rb.rows_duplicate)
+        assert (ra.rows_loaded, ra.rows_rejected, ra.rows_duplicate) == (
+            rb.rows_loaded,
+            rb.rows_rejected,
+            rb.rows_duplicate,
+        )
         assert ra.reject_reasons == rb.reject_reasons
 
 
@@ -89,4 +93,6 @@ def test_loaded_plus_rejected_plus_duplicate_is_rows_read(batches):
             assert sum(r.reject_reasons.values()) == r.rows_rejected
         assert len(_state(db)) == sum(r.rows_loaded for r in reports)
         with duckdb.connect(str(db), read_only=True) as con:
-            assert con.execute("SELECT count(*) FROM meta.rejects").fetchone() == (sum(r.rows_rejected for r in reports),)
+            assert con.execute("SELECT count(*) FROM meta.rejects").fetchone() == (
+                sum(r.rows_rejected for r in reports),
+            )

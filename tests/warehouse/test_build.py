@@ -87,9 +87,7 @@ def test_failed_build_leaves_previous_warehouse(scenario: duckdb.DuckDBPyConnect
     lineage = sql_dir / "marts" / "lineage.sql"
     lineage.write_text(lineage.read_text().replace("FROM lineage_rows AS r", "FROM no_such_table AS r"))
 
-    with pytest.raises(
-        ModelBuildError, match=r"The model marts\.lineage \(marts/lineage\.sql\) failed"
-    ) as info:
+    with pytest.raises(ModelBuildError, match=r"The model marts\.lineage \(marts/lineage\.sql\) failed") as info:
         build(con, sql_dir=sql_dir)
     assert info.value.model == "marts.lineage"
     assert dump(con) == before

@@ -37,9 +37,7 @@ def test_planted_duplicate_fails_unique(scenario: duckdb.DuckDBPyConnection) -> 
 
 def test_planted_compound_duplicate_fails_unique(scenario: duckdb.DuckDBPyConnection) -> None:
     build(scenario)
-    scenario.execute(
-        "INSERT INTO staging.post_metrics SELECT * FROM staging.post_metrics WHERE post_id = 'p2'"
-    )
+    scenario.execute("INSERT INTO staging.post_metrics SELECT * FROM staging.post_metrics WHERE post_id = 'p2'")
     report = run_checks(scenario)
     status, failures, [example] = result(report, "staging.post_metrics", "post_id, observed_at", "unique")
     assert (status, failures) == ("fail", 2)
@@ -56,9 +54,7 @@ def test_planted_null_fails_not_null_and_names_the_row(scenario: duckdb.DuckDBPy
 
 
 def test_planted_bad_value_fails_accepted_values(scenario: duckdb.DuckDBPyConnection) -> None:
-    scenario.execute(
-        "UPDATE raw.chat_events SET role = 'Robot' WHERE ts = (SELECT max(ts) FROM raw.chat_events)"
-    )
+    scenario.execute("UPDATE raw.chat_events SET role = 'Robot' WHERE ts = (SELECT max(ts) FROM raw.chat_events)")
     scenario.execute("UPDATE raw.posts SET origin = NULL")  # NULL passes accepted_values
     build(scenario)
     report = run_checks(scenario)
@@ -97,10 +93,7 @@ def test_orphan_of_a_warn_relationship_does_not_fail_the_report(scenario: duckdb
         1,
         ("never_loaded",),
     )
-    assert (
-        result(report, "marts.leads", "session_id", "relationships(marts.chat_sessions.session_id)")[0]
-        == "pass"
-    )
+    assert result(report, "marts.leads", "session_id", "relationships(marts.chat_sessions.session_id)")[0] == "pass"
     assert "never_loaded" in str(report)
     payload = json.loads(json.dumps(report.to_dict()))
     assert (payload["passed"], payload["n_failed"], payload["n_warned"]) == (True, 0, 2)

@@ -86,9 +86,7 @@ def test_a_full_session_is_aggregated(con: duckdb.DuckDBPyConnection, load: Load
     }
 
 
-def test_handoff_and_lead_capture_flags(
-    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
-) -> None:
+def test_handoff_and_lead_capture_flags(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
     load(
         "raw.chat_events",
         # an agent message is a handoff; a lead that names the session is a capture

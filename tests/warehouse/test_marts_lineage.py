@@ -95,9 +95,7 @@ def test_lead_to_session_by_session_id_then_user_within_30_days(
     con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
 ) -> None:
     session(load, "s_a", "ua", at(0))
-    lead(
-        load, "l_by_session", at(50), session_id="s_a", user_id="other"
-    )  # session_id wins over any time rule
+    lead(load, "l_by_session", at(50), session_id="s_a", user_id="other")  # session_id wins over any time rule
     session(load, "s_b_old", "ub", at(0))
     session(load, "s_b", "ub", at(5))
     session(load, "s_b_after", "ub", at(20))
@@ -112,9 +110,7 @@ def test_lead_to_session_by_session_id_then_user_within_30_days(
     lead(load, "l_before_session", at(9), user_id="uf")  # the only session starts after the lead
     lead(load, "l_no_user", at(9))
     build(con)
-    got = rows(
-        "SELECT session_id, lead_id, lead_match, user_id FROM marts.lineage ORDER BY lead_id, session_id"
-    )
+    got = rows("SELECT session_id, lead_id, lead_match, user_id FROM marts.lineage ORDER BY lead_id, session_id")
     assert got == [
         {"session_id": "s_c", "lead_id": "l_30_days", "lead_match": "user_id", "user_id": "uc"},
         {"session_id": None, "lead_id": "l_31_days", "lead_match": "none", "user_id": "ud"},

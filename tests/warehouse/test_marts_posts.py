@@ -33,9 +33,7 @@ def posts(con: duckdb.DuckDBPyConnection, load: Load, at: At) -> Callable[..., N
 
 
 def seven_day(rows: Rows, post_id: str) -> dict[str, Any]:
-    return rows(
-        "SELECT impressions_7d, likes_7d, is_7d_observed FROM marts.posts WHERE post_id = ?", post_id
-    )[0]
+    return rows("SELECT impressions_7d, likes_7d, is_7d_observed FROM marts.posts WHERE post_id = ?", post_id)[0]
 
 
 def test_interpolates_between_the_snapshots_around_day_7(

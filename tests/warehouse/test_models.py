@@ -120,9 +120,7 @@ def test_invalid_headers_are_refused(tmp_path: Path, header: str, message: str) 
 
 
 def test_relationships_target_must_exist(tmp_path: Path) -> None:
-    header = (
-        "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: relationships(marts.no.x)"
-    )
+    header = "-- model: marts.x\n-- grain: g\n-- inputs: raw.posts\n-- checks:\n--   x: relationships(marts.no.x)"
     write_model(tmp_path, "marts.x", header)
     with pytest.raises(ModelDefinitionError, match=r"points at marts\.no,"):
         list_models(tmp_path)

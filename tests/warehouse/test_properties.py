@@ -69,24 +69,25 @@ def raw_rows(at: Callable[..., datetime]) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def built_marts(rows: list[tuple[str, dict[str, Any]]], insert_rows: Callable[..., None]) -> dict[str, Any]:
+def built_marts(
+    rows: list[tuple[str, dict[str, Any]]], insert_rows: Callable[..., None], *, checked: bool = False
+) -> dict[str, Any]:
     con: duckdb.DuckDBPyConnection = connect(":memory:")
     for table, row in rows:
         insert_rows(con, table, row)
     build(con)
-    assert run_checks(con).passed
+    if checked:
+        assert run_checks(con).passed
     marts = {name: sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in MARTS}
     con.close()
     return marts
 
 
-def test_marts_do_not_depend_on_row_order(
-    at: Callable[..., datetime], insert_rows: Callable[..., None]
-) -> None:
+def test_marts_do_not_depend_on_row_order(at: Callable[..., datetime], insert_rows: Callable[..., None]) -> None:
     rows = raw_rows(at)
-    expected = built_marts(rows, insert_rows)
+    expected = built_marts(rows, insert_rows, checked=True)
 
-    @settings(max_examples=8, deadline=None)
+    @settings(max_examples=6, deadline=None)
     @given(st.permutations(rows))
     def check(shuffled: list[tuple[str, dict[str, Any]]]) -> None:
         assert built_marts(shuffled, insert_rows) == expected

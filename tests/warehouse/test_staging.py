@@ -77,9 +77,7 @@ def test_posts_take_the_most_recent_raw_row(
     ]
 
 
-def test_posts_vocabularies_are_cleaned(
-    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
-) -> None:
+def test_posts_vocabularies_are_cleaned(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
     load(
         "raw.posts",
         {
@@ -132,9 +130,7 @@ def test_post_metrics_union_prefers_post_metrics_on_a_tie(
         {"post_id": "ghost", "observed_at": at(3), "likes": 4},
     )
     build(con)
-    got = rows(
-        "SELECT post_id, observed_at, impressions, likes, source FROM staging.post_metrics ORDER BY 1, 2"
-    )
+    got = rows("SELECT post_id, observed_at, impressions, likes, source FROM staging.post_metrics ORDER BY 1, 2")
     assert got == [
         {"post_id": "ghost", "observed_at": at(3), "impressions": None, "likes": 4, "source": "post_metrics"},
         {"post_id": "p1", "observed_at": at(1), "impressions": 10, "likes": 2, "source": "post_metrics"},
@@ -155,9 +151,7 @@ def test_post_metrics_same_kind_tie_takes_the_latest_load(
     assert rows("SELECT likes FROM staging.post_metrics") == [{"likes": 3}]
 
 
-def test_chat_events_sequence_and_cleaning(
-    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
-) -> None:
+def test_chat_events_sequence_and_cleaning(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
     load(
         "raw.chat_events",
         # loaded out of order; the bot reply and user question share a timestamp
@@ -254,9 +248,7 @@ def test_chat_events_sequence_and_cleaning(
     ]
 
 
-def test_leads_are_numbered_in_pipeline_order(
-    con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At
-) -> None:
+def test_leads_are_numbered_in_pipeline_order(con: duckdb.DuckDBPyConnection, load: Load, rows: Rows, at: At) -> None:
     load(
         "raw.leads",
         {"lead_id": "l1", "stage": "MQL", "changed_at": at(1), "source": " Chatbot"},

@@ -142,7 +142,7 @@ class EngagementTruth:
     )
     best_slot_ratio: float = 1.25
     best_slot_share: float = 0.12
-    post_noise_sigma: float = 0.25
+    post_noise_sigma: float = 0.2
     paid_share: float = 0.20
     paid_impressions_ratio: float = 3.0
     impressions_sigma: float = 0.6

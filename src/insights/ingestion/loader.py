@@ -121,8 +121,12 @@ def _relation(con: duckdb.DuckDBPyConnection, src: SourceFile, load_id: int) -> 
         sql = f"SELECT * FROM {reader}store_rejects=true, rejects_table='{errors}', rejects_scan='{errors}_scan')"
         cols = [_SourceColumn(n, h, "VARCHAR") for n, h in zip(names, src.header, strict=True)]
         return _Relation(
-            sql, cols, header_lines=1, errors_table=errors,
-            rescan_sql=f"SELECT * FROM {reader}ignore_errors=true)", content_hash=f"hash({', '.join(names)})",
+            sql,
+            cols,
+            header_lines=1,
+            errors_table=errors,
+            rescan_sql=f"SELECT * FROM {reader}ignore_errors=true)",
+            content_hash=f"hash({', '.join(names)})",
         )
     # JSON Lines: each line is read as one text value ('\x1e' cannot occur raw in valid JSON),
     # then every key found anywhere in the file becomes a column.
@@ -214,7 +218,12 @@ def _checks(col: Column, v: str, t: str) -> list[tuple[str, str]]:
     out.append((f"{v} IS NOT NULL AND {t} IS NULL", f"{_TYPE_WORDS[col.type]} in {col.name}"))
     if col.accepted:
         allowed = ", ".join(sql_string(a) for a in col.accepted)
-        out.append((f"{t} NOT IN ({allowed})", f"value not allowed in {col.name} (allowed: {', '.join(col.accepted)})"))
+        out.append(
+            (
+                f"{t} NOT IN ({allowed})",
+                f"value not allowed in {col.name} (allowed: {', '.join(col.accepted)})",
+            )
+        )
     if col.minimum is not None:
         word = "negative value" if col.minimum == 0 else "value below minimum"
         out.append((f"{t} < {col.minimum}", f"{word} in {col.name}"))
@@ -326,14 +335,12 @@ def _plan(kind: Kind, rel: _Relation, mapping: Mapping | None, src: SourceFile, 
         pairs = ", ".join(f"{sql_string(c.name)}, {as_text(c)}" for c in extras)
         extra = redact_sql(f"CAST(json_object({pairs}) AS VARCHAR)")
     # The rejected row as it was in the file, with identifiers pseudonymized and text redacted.
-    pii_sources = {
-        chosen[c.name][0]: c.pii for c in kind.columns if c.pii is not None and c.name in chosen
-    }
+    pii_sources = {chosen[c.name][0]: c.pii for c in kind.columns if c.pii is not None and c.name in chosen}
     raw_pairs = []
     for c in rel.columns:
         value = as_text(c)
         if c.sql in pii_sources:
-            value = pseudonym_sql(_value(c.sql, c.type), pii_sources[c.sql] or "id")
+            value = pseudonym_sql(_value(c.sql, c.type), pii_sources[c.sql])
         raw_pairs.append(f"{sql_string(c.name)}, {value}")
     raw_json = "CAST(json_object(" + ", ".join(raw_pairs) + ") AS VARCHAR)" if raw_pairs else "_json"
     if rel.json_lines:
@@ -351,7 +358,7 @@ FROM (
   SELECT {", ".join(finals)}, {extra} AS _extra, _reason, {raw} AS _raw, {line} AS _line, {row_hash} AS _rowhash
   FROM (
     SELECT *, {reason} AS _reason
-    FROM (SELECT *, {", ".join(t_cols) or "1 AS _none"} FROM (SELECT *, {", ".join(v_cols) or "1 AS _nothing"} FROM ({sql})))
+    FROM (SELECT *, {", ".join(t_cols)} FROM (SELECT *, {", ".join(v_cols)} FROM ({sql})))
   )
 )"""
     present = [c for c in kind.column_names if c in chosen]
@@ -520,8 +527,14 @@ def _load_file(
         con.execute(f"DELETE FROM {table} WHERE _load_id = $id", {"id": load_id})
         con.execute("DELETE FROM meta.rejects WHERE load_id = $id", {"id": load_id})
         return FileReport(
-            file=file_name, format=src.description, load_id=None, rows_read=rows_read, rows_loaded=0,
-            rows_rejected=0, rows_duplicate=rows_read, duplicate_of=duplicate_of,
+            file=file_name,
+            format=src.description,
+            load_id=None,
+            rows_read=rows_read,
+            rows_loaded=0,
+            rows_rejected=0,
+            rows_duplicate=rows_read,
+            duplicate_of=duplicate_of,
             seconds=time.perf_counter() - started,
         )
 
@@ -535,17 +548,35 @@ def _load_file(
         """INSERT INTO meta.loads VALUES ($id, $kind, $file, $fp, $size, $format, $mapping, $tz, $loaded_at,
                                           $read, $loaded, $rejected, $dup, $empty)""",
         {
-            "id": load_id, "kind": kind.name, "file": file_name, "fp": fingerprint.digest,
-            "size": src.size_bytes, "format": src.description,
-            "mapping": str(mapping.path or mapping.name) if mapping else None, "tz": timezone,
-            "loaded_at": params["loaded_at"], "read": rows_read, "loaded": rows_loaded,
-            "rejected": rows_rejected, "dup": rows_duplicate, "empty": json.dumps(empty),
+            "id": load_id,
+            "kind": kind.name,
+            "file": file_name,
+            "fp": fingerprint.digest,
+            "size": src.size_bytes,
+            "format": src.description,
+            "mapping": str(mapping.path or mapping.name) if mapping else None,
+            "tz": timezone,
+            "loaded_at": params["loaded_at"],
+            "read": rows_read,
+            "loaded": rows_loaded,
+            "rejected": rows_rejected,
+            "dup": rows_duplicate,
+            "empty": json.dumps(empty),
         },
     )
     return FileReport(
-        file=file_name, format=src.description, load_id=load_id, rows_read=rows_read, rows_loaded=rows_loaded,
-        rows_rejected=rows_rejected, rows_duplicate=rows_duplicate, reject_reasons=reasons, empty_cells=empty,
-        columns_absent=tuple(plan.absent), extra_columns=tuple(plan.extras), seconds=time.perf_counter() - started,
+        file=file_name,
+        format=src.description,
+        load_id=load_id,
+        rows_read=rows_read,
+        rows_loaded=rows_loaded,
+        rows_rejected=rows_rejected,
+        rows_duplicate=rows_duplicate,
+        reject_reasons=reasons,
+        empty_cells=empty,
+        columns_absent=tuple(plan.absent),
+        extra_columns=tuple(plan.extras),
+        seconds=time.perf_counter() - started,
     )
 
 
@@ -632,11 +663,13 @@ def ingest(
     paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
     if not paths:
         raise DataContractError("No input file was given; pass one or more CSV, JSON Lines or Parquet files.")
-    the_mapping = load_mapping(mapping) if isinstance(mapping, str | os.PathLike) else mapping
+    the_mapping = load_mapping(Path(mapping)) if isinstance(mapping, str | os.PathLike) else mapping
     if the_mapping is not None:
         the_mapping.check_kind(the_kind)
     if delimiter is not None and len(delimiter) != 1:
-        raise DataContractError(f"The 'delimiter' parameter of ingest must be one character. Got {delimiter!r} instead.")
+        raise DataContractError(
+            f"The 'delimiter' parameter of ingest must be one character. Got {delimiter!r} instead."
+        )
     sources = [sniff(p, delimiter=(the_mapping.delimiter if the_mapping else None) or delimiter) for p in paths]
 
     db_file = config.db_path(db)

@@ -94,7 +94,8 @@ def _parse_rule(where: str, target: str, spec: Any) -> Rule:
     unknown = set(spec) - _RULE_KEYS
     if unknown:
         raise _error(
-            where, f"column {target!r} has unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_RULE_KEYS))}"
+            where,
+            f"column {target!r} has unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_RULE_KEYS))}",
         )
     kinds = [k for k in ("from", "value", "derive") if k in spec]
     if len(kinds) != 1:
@@ -112,7 +113,10 @@ def _parse_rule(where: str, target: str, spec: Any) -> Rule:
             if missing:
                 raise _error(where, f"column {target!r}: date_from_weekday needs {', '.join(missing)}")
             if spec.get("weekday_numbering", "monday_is_1") not in _WEEKDAY_NUMBERING:
-                raise _error(where, f"column {target!r}: weekday_numbering must be one of {', '.join(_WEEKDAY_NUMBERING)}")
+                raise _error(
+                    where,
+                    f"column {target!r}: weekday_numbering must be one of {', '.join(_WEEKDAY_NUMBERING)}",
+                )
             if spec.get("rows", "oldest_first") not in _ROW_ORDERS:
                 raise _error(where, f"column {target!r}: rows must be one of {', '.join(_ROW_ORDERS)}")
     return Rule(
@@ -132,7 +136,10 @@ def parse_mapping(data: Any, *, where: str = "mapping", path: Path | None = None
         raise _error(where, "a mapping file must be a YAML mapping with a 'columns' section")
     unknown = set(data) - {"name", "kind", "description", "source", "columns"}
     if unknown:
-        raise _error(where, f"unknown top-level keys {sorted(unknown)}; allowed: name, kind, description, source, columns")
+        raise _error(
+            where,
+            f"unknown top-level keys {sorted(unknown)}; allowed: name, kind, description, source, columns",
+        )
     columns = data.get("columns")
     if not isinstance(columns, MappingABC) or not columns:
         raise _error(where, "the 'columns' section is missing or empty")

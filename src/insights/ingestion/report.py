@@ -91,14 +91,19 @@ class LoadReport:
         lines = [f"Loaded {self.kind} into {self.db} in {self.seconds:.1f} s"]
         header = ("file", "read", "loaded", "rejected", "duplicate")
         rows = [
-            (f.file + (f"  (already loaded as load {f.duplicate_of})" if f.duplicate_of else ""),
-             f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate)
+            (
+                f.file + (f"  (already loaded as load {f.duplicate_of})" if f.duplicate_of else ""),
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_rejected,
+                f.rows_duplicate,
+            )
             for f in self.files
         ]
         if len(self.files) > 1:
             rows.append(("total", self.rows_read, self.rows_loaded, self.rows_rejected, self.rows_duplicate))
         widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        fmt = "  ".join(["{:<%d}" % widths[0]] + ["{:>%d}" % w for w in widths[1:]])
+        fmt = "  ".join([f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]])
         lines += [fmt.format(*header), *(fmt.format(*r) for r in rows)]
         if self.reject_reasons:
             lines.append("rejected rows (see meta.rejects for file, line and content):")

@@ -165,7 +165,9 @@ def sniff(path: str | Path, *, delimiter: str | None = None) -> SourceFile:
             try:
                 first = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise _fail(file, f"the first line is not valid JSON ({exc.msg})", "export one JSON object per line") from None
+                raise _fail(
+                    file, f"the first line is not valid JSON ({exc.msg})", "export one JSON object per line"
+                ) from None
             if not isinstance(first, dict):
                 raise _fail(file, "the first line is not a JSON object", "export one JSON object per line")
             header, sep = (), None

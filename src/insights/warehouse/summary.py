@@ -46,7 +46,10 @@ class WarehouseSummary:
         lines += ["", "date range (UTC):"]
         for name, span in self.date_ranges.items():
             lines.append(f"  {name:<13} " + (f"{span[0]}  to  {span[1]}" if span else "no rows"))
-        lines += ["", f"rejected rows: {self.rows_rejected:,}" + (" (see meta.rejects)" if self.rows_rejected else "")]
+        lines += [
+            "",
+            f"rejected rows: {self.rows_rejected:,}" + (" (see meta.rejects)" if self.rows_rejected else ""),
+        ]
         lines += [f"  {n:>8,}  {reason}" for reason, n in list(self.reject_reasons.items())[:8]]
         return "\n".join(lines)
 

@@ -132,8 +132,7 @@ def contract_check() -> Callable[[Path, Kind], tuple[int, list[Reject]]]:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoLogs:
     """The default-size demo data set (what `make run` uses), ending on a fixed Sunday."""
-    import os
-    return generate_demo(tmp_path_factory.mktemp("demo"), end=END, seed=int(os.environ.get("DEMO_SEED", "7")))
+    return generate_demo(tmp_path_factory.mktemp("demo"), end=END)
 
 
 @pytest.fixture(scope="session")

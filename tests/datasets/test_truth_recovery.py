@@ -143,11 +143,11 @@ def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection,
     assert n_yes > 100 and n_no > 1000
     assert tol.within(p_yes, prompted, tol.binomial_se(prompted, n_yes))  # type: ignore[attr-defined]
     assert tol.within(p_no, base, tol.binomial_se(base, n_no))  # type: ignore[attr-defined]
-    assert not tol.within(p_yes, base, tol.binomial_se(base, n_yes))  # type: ignore[attr-defined]
+    assert p_yes - base > 3.09 * tol.binomial_se(base, n_yes)  # one-sided 99.9%: better than the rest
     n_posts, _ = _one(
         con, "SELECT count(*), 1 FROM posts WHERE prompt_id = ? AND prompt_version = ?", key[1:]
     )
-    assert n_posts == prompt.n_posts > 150
+    assert n_posts == prompt.n_posts > 200
 
 
 # --- 3. chatbot funnel -------------------------------------------------------------------------
@@ -292,7 +292,6 @@ def test_experiment_lift_matches_truth(units: duckdb.DuckDBPyConnection, demo: D
     p_t, n_t = _one(units, sql, [exp.treatment])
     assert tol.within(p_c, exp.expected_control_rate, se(exp.expected_control_rate, n_c))  # type: ignore[attr-defined]
     assert tol.within(p_t, exp.expected_treatment_rate, se(exp.expected_treatment_rate, n_t))  # type: ignore[attr-defined]
-    assert not tol.within(p_t, exp.expected_control_rate, se(exp.expected_control_rate, n_t))  # type: ignore[attr-defined]
     assert 0.15 < exp.expected_relative_lift < 0.22
 
 

@@ -120,3 +120,17 @@ def test_custom_schema_is_created(con: duckdb.DuckDBPyConnection, tmp_path: Path
     report = build(con, sql_dir=tmp_path)
     assert report.models[0].n_rows == 1
     assert con.execute("SELECT n_posts FROM reporting.n_posts").fetchone() == (0,)
+
+
+def test_build_counts_days_in_utc_and_restores_the_time_zone(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # across a daylight-saving change, 7 calendar days in Berlin would be 167 hours, not 168
+    con.execute("SET TimeZone = 'Europe/Berlin'")
+    con.execute(
+        "INSERT INTO raw.posts (post_id, platform, published_at) VALUES ('p', 'x', TIMESTAMPTZ '2024-03-27 12:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO raw.post_metrics (post_id, observed_at, likes) VALUES ('p', TIMESTAMPTZ '2024-04-03 12:00:00+00', 7)"
+    )
+    build(con)
+    assert con.execute("SELECT likes_7d, age_days FROM marts.posts").fetchone() == (7.0, 7.0)
+    assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("Europe/Berlin",)

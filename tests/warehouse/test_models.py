@@ -143,3 +143,9 @@ def test_order_follows_inputs_not_names(tmp_path: Path) -> None:
 def test_missing_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelDefinitionError, match="does not exist"):
         list_models(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("model", list_models(), ids=lambda m: m.name)
+def test_every_model_transpiles_to_spark(model: Model) -> None:
+    # portability guard: sqlglot must be able to rewrite every construct we use
+    sqlglot.transpile(model.body, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

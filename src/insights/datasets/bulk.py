@@ -31,9 +31,7 @@ def events_per_session(funnel: FunnelTruth) -> float:
     engaged = 2 * funnel.mean_questions
     engaged += 3 * funnel.recognised_rate * funnel.capture_rate
     fallback_share = 1 - funnel.recognised_rate
-    handoff = (
-        fallback_share * funnel.handoff_rate_fallback + (1 - fallback_share) * funnel.handoff_rate_understood
-    )
+    handoff = fallback_share * funnel.handoff_rate_fallback + (1 - fallback_share) * funnel.handoff_rate_understood
     engaged += 2.5 * handoff + funnel.csat_response_rate
     return 3 + funnel.message_rate * engaged
 
@@ -63,9 +61,7 @@ def generate_chat_events(
     file_format = check_choice("file_format", fn, file_format, FILE_FORMATS)
     compress = check_bool("compress", fn, compress)
     if compress and file_format == "parquet":
-        raise invalid_parameter(
-            "compress", fn, "must be False for Parquet files (Parquet compresses itself)", compress
-        )
+        raise invalid_parameter("compress", fn, "must be False for Parquet files (Parquet compresses itself)", compress)
     chunk_rows = check_int("chunk_rows", fn, chunk_rows, 1_000)
     period = Period.ending(check_end(fn, end))
 

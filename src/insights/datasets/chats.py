@@ -65,11 +65,7 @@ def _start_times(
     reach = 1.0 - np.exp(-room / MEAN_LAG_MS)
     weight = (posts.clicks_7d + 1.0) * reach
     n_post = round(share * n_sessions) if weight.sum() > 0 else 0
-    post = (
-        rng.choice(len(weight), size=n_post, p=weight / weight.sum())
-        if n_post
-        else np.zeros(0, dtype=np.int64)
-    )
+    post = rng.choice(len(weight), size=n_post, p=weight / weight.sum()) if n_post else np.zeros(0, dtype=np.int64)
     lag = -MEAN_LAG_MS * np.log1p(-rng.random(n_post) * reach[post])
     post_start = posts.published_ms[post] + 1 + lag.astype(np.int64)
 
@@ -77,9 +73,7 @@ def _start_times(
     hours = np.array(CHAT_HOURS, dtype=float)
     day = rng.integers(0, PERIOD_DAYS, size=n_direct)
     hour = rng.choice(24, size=n_direct, p=hours / hours.sum())
-    direct_start = (
-        period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, size=n_direct)
-    )
+    direct_start = period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, size=n_direct)
     direct_start = np.minimum(direct_start, period.end_ms - END_MARGIN_MS - 1)
 
     start = np.concatenate([post_start, direct_start])
@@ -119,9 +113,7 @@ def _channels(rng: np.random.Generator, platform: npt.NDArray[np.str_]) -> npt.N
     u = rng.random(len(platform))
     for plat, probs in CHANNEL_MIX.items():
         pick = platform == plat
-        channel[pick] = np.minimum(
-            np.searchsorted(np.cumsum(probs), u[pick], side="right"), len(CHANNELS) - 1
-        )
+        channel[pick] = np.minimum(np.searchsorted(np.cumsum(probs), u[pick], side="right"), len(CHANNELS) - 1)
     return channel
 
 

@@ -61,9 +61,7 @@ class _Streams:
 
     def __init__(self, seed: int) -> None:
         names = ("posts", "sessions", "texts", "events", "leads", "assignments", "malformed")
-        self._rng = {
-            n: Generator(PCG64(s)) for n, s in zip(names, SeedSequence(seed).spawn(len(names)), strict=True)
-        }
+        self._rng = {n: Generator(PCG64(s)) for n, s in zip(names, SeedSequence(seed).spawn(len(names)), strict=True)}
 
     def __getitem__(self, name: str) -> Generator:
         return self._rng[name]
@@ -99,9 +97,7 @@ def generate_demo(
     file_format = check_choice("file_format", fn, file_format, FILE_FORMATS)
     compress = check_bool("compress", fn, compress)
     if compress and file_format == "parquet":
-        raise invalid_parameter(
-            "compress", fn, "must be False for Parquet files (Parquet compresses itself)", compress
-        )
+        raise invalid_parameter("compress", fn, "must be False for Parquet files (Parquet compresses itself)", compress)
     malformed = check_int("malformed", fn, malformed, 0)
 
     streams = _Streams(seed)

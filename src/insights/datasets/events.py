@@ -21,9 +21,7 @@ from insights.datasets.sessions import CHANNELS, INTENTS, SessionPlan
 from insights.datasets.writers import RawTable
 
 # Row codes.
-START, GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, CAPTURED, HANDOFF, AGENT, CSAT, END = (
-    range(13)
-)
+START, GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, CAPTURED, HANDOFF, AGENT, CSAT, END = range(13)
 # Text segments that are not row codes: a question carrying personal data, an agent's follow-up.
 QUESTION_PII, AGENT_FOLLOW_UP = 13, 14
 N_CODES = 15
@@ -36,6 +34,18 @@ BOT_REPLIES = (ANSWER, FALLBACK, ASK, CONFIRM)
 CONTACT_INTENT = "provide_contact"
 #: Share of user questions that carry personal data (an email, phone or card number).
 PII_QUESTION_RATE = 0.02
+#: Delay of a row after the previous one, by row code: (exponential?, base ms, scale ms), so the
+#: delay is base + scale x Exp(1) or base + scale x U(0, 1). Bot replies wait their latency.
+DELAYS: dict[int, tuple[bool, int, int]] = {
+    GREETING: (False, 150, 450),
+    QUESTION: (True, 2_000, 15_000),
+    CONTACT: (True, 5_000, 20_000),
+    CAPTURED: (False, 1, 50),
+    HANDOFF: (False, 1_000, 4_000),
+    AGENT: (True, 20_000, 60_000),
+    CSAT: (True, 2_000, 10_000),
+    END: (False, 60_000, 540_000),
+}
 
 
 @dataclass(frozen=True)
@@ -66,10 +76,7 @@ class TextPools:
                 start[code, i], count[code, i] = first, len(rendered)
 
         def render(templates: tuple[str, ...], suffixes: tuple[str, ...] = ("",)) -> list[str]:
-            return [
-                vocab.fill(vocab.pick(rng, templates), rng) + vocab.pick(rng, suffixes)
-                for _ in range(variants)
-            ]
+            return [vocab.fill(vocab.pick(rng, templates), rng) + vocab.pick(rng, suffixes) for _ in range(variants)]
 
         segment(GREETING, None, render(vocab.GREETINGS))
         segment(FALLBACK, None, render(vocab.FALLBACKS))
@@ -141,70 +148,59 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
     n = len(code)
     intent = plan.intent[sess].astype(np.int64)
     is_reply = np.isin(code, BOT_REPLIES)
-    turn = np.where(code == CONFIRM, questions[sess], k // 2)
+    replies = np.flatnonzero(is_reply)
+    reply_code = code[replies]
+    treatment = plan.treatment[sess[replies]]
 
-    # timing: each row's delay after the previous one; a bot reply's delay is its latency
-    treatment = plan.treatment[sess]
+    # timing: each row's delay after the previous one; a bot reply's delay is its latency.
+    # Random draws are made only for the rows that use them, to keep chunks light.
     latency = np.round(
-        rng.lognormal(np.log(plan.latency_median_ms), 0.45, size=n)
+        rng.lognormal(np.log(plan.latency_median_ms), 0.45, size=len(replies))
         * np.where(treatment, plan.latency_ratio, 1.0)
     )
     latency = np.maximum(latency, 50.0)
-    u = rng.random(n)
-    expo = rng.exponential(1.0, size=n)
-    delay = np.select(
-        [
-            code == START,
-            code == GREETING,
-            code == QUESTION,
-            is_reply,
-            code == CONTACT,
-            code == CAPTURED,
-            code == HANDOFF,
-            code == AGENT,
-            code == CSAT,
-        ],
-        [
-            0.0,
-            150 + 450 * u,
-            2_000 + 15_000 * expo,
-            latency,
-            5_000 + 20_000 * expo,
-            1 + 50 * u,
-            1_000 + 4_000 * u,
-            20_000 + 60_000 * expo,
-            2_000 + 10_000 * expo,
-        ],
-        60_000 + 540_000 * u,
-    ).astype(np.int64)
+    delay = np.zeros(n, dtype=np.int64)
+    delay[replies] = latency.astype(np.int64)
+    for row_code, (exponential, base, scale) in DELAYS.items():
+        rows = np.flatnonzero(code == row_code)
+        draw = rng.exponential(1.0, size=len(rows)) if exponential else rng.random(len(rows))
+        delay[rows] = base + (scale * draw).astype(np.int64)
     elapsed = np.cumsum(delay)
     ts = plan.start_ms[sess] + elapsed - elapsed[first][sess]
+    del delay, elapsed
 
     # texts: a pool segment by (code, intent), or the session's own contact message
-    text_code = np.where((code == QUESTION) & (rng.random(n) < PII_QUESTION_RATE), QUESTION_PII, code)
-    text_code = np.where((code == AGENT) & (pos > b2 + 1), AGENT_FOLLOW_UP, text_code)
-    text_idx = pools.seg_start[text_code, intent] + np.floor(
-        rng.random(n) * pools.seg_count[text_code, intent]
-    ).astype(np.int64)
-    text_idx = np.where(code == CONTACT, len(pools.texts) + sess, text_idx)
     has_text = np.isin(code, (GREETING, QUESTION, ANSWER, FALLBACK, ASK, CONTACT, CONFIRM, AGENT))
+    with_text = np.flatnonzero(has_text)
+    text_code = code[with_text]
+    pii_question = (text_code == QUESTION) & (rng.random(len(with_text)) < PII_QUESTION_RATE)
+    text_code = np.where(pii_question, QUESTION_PII, text_code)
+    text_code = np.where((text_code == AGENT) & (pos[with_text] > b2[with_text] + 1), AGENT_FOLLOW_UP, text_code)
+    text_intent = intent[with_text]
+    idx = pools.seg_start[text_code, text_intent] + np.floor(
+        rng.random(len(with_text)) * pools.seg_count[text_code, text_intent]
+    ).astype(np.int64)
+    idx = np.where(text_code == CONTACT, len(pools.texts) + sess[with_text], idx)
+    used_pii = frozenset(int(i) for i in np.unique(idx[pii_question]))
+    text_idx = np.zeros(n, dtype=np.int64)
+    text_idx[with_text] = idx
     all_texts = pa.concat_arrays([pools.texts, plan.contact_text.cast(pa.string())])
     text = pc.take(all_texts, pa.array(text_idx, mask=~has_text))
-    used_pii = frozenset(int(i) for i in np.unique(text_idx[has_text & (text_code == QUESTION_PII)]))
+    del text_idx, idx, text_code
 
+    # what the bot logs on each reply
     confidence = np.select(
-        [code == FALLBACK, code == CONFIRM],
-        [0.6 * rng.beta(2, 4, size=n), rng.beta(20, 1, size=n)],
-        rng.beta(12, 1.5, size=n),
+        [reply_code == FALLBACK, reply_code == CONFIRM],
+        [0.6 * rng.beta(2, 4, size=len(replies)), rng.beta(20, 1, size=len(replies))],
+        rng.beta(12, 1.5, size=len(replies)),
     )
+    turn = np.where(reply_code == CONFIRM, questions[sess[replies]], (pos[replies] - 2) // 2)
+    tokens_in = np.where(treatment, 850, 600) + 180 * turn + rng.poisson(40, size=len(replies))
+    tokens_out = np.where(
+        reply_code == FALLBACK, 12 + rng.poisson(8, size=len(replies)), 25 + rng.poisson(55, size=len(replies))
+    )
+    reply_intent = np.where(reply_code == CONFIRM, len(INTENTS), intent[replies])
     intent_names = pa.array([*INTENTS, CONTACT_INTENT])
-    intent_col = pc.take(
-        intent_names, pa.array(np.where(code == CONFIRM, len(INTENTS), intent), mask=~is_reply)
-    )
-    tokens_in = (np.where(treatment, 850, 600) + 180 * turn + rng.poisson(40, size=n)).astype(np.int64)
-    tokens_out = np.where(code == FALLBACK, 12 + rng.poisson(8, size=n), 25 + rng.poisson(55, size=n)).astype(
-        np.int64
-    )
     start_rows = code == START
     attribution = pa.array(sess, mask=~start_rows)
     columns: dict[str, object] = {
@@ -213,9 +209,9 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
         "ts": ts,
         "role": pc.take(pa.array(ROLES), pa.array(ROLE_OF[code])),
         "text": text,
-        "intent": intent_col,
-        "intent_confidence": pa.array(np.round(confidence, 3), mask=~is_reply),
-        "is_fallback": pa.array(code == FALLBACK, mask=~is_reply),
+        "intent": pc.take(intent_names, _spread(reply_intent, replies, n)),
+        "intent_confidence": _spread(np.round(confidence, 3), replies, n),
+        "is_fallback": _spread(reply_code == FALLBACK, replies, n),
         "event": pc.take(pa.array(EVENTS), pa.array(EVENT_OF[code])),
         "channel": pc.take(pa.array(CHANNELS), pa.array(plan.channel[sess].astype(np.int32))),
         "entry_post_id": pc.take(plan.entry_post_id, attribution),
@@ -224,12 +220,10 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
         "utm_medium": pc.take(plan.utm_medium, attribution),
         "utm_campaign": pc.take(plan.utm_campaign, attribution),
         "utm_content": pc.take(plan.utm_content, attribution),
-        "bot_version": pc.take(
-            pa.array(plan.bot_versions), pa.array(plan.bot_version[sess].astype(np.int32))
-        ),
-        "latency_ms": pa.array(latency, mask=~is_reply),
-        "tokens_in": pa.array(tokens_in, mask=~is_reply),
-        "tokens_out": pa.array(tokens_out, mask=~is_reply),
+        "bot_version": pc.take(pa.array(plan.bot_versions), pa.array(plan.bot_version[sess].astype(np.int32))),
+        "latency_ms": _spread(latency, replies, n),
+        "tokens_in": _spread(tokens_in.astype(np.int64), replies, n),
+        "tokens_out": _spread(tokens_out.astype(np.int64), replies, n),
         "csat": pa.array(plan.csat[sess].astype(np.float64), mask=code != CSAT),
     }
     capture_ms = np.full(s, -1, dtype=np.int64)
@@ -237,3 +231,12 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
     capture_ms[sess[captured_rows]] = ts[captured_rows]
     rows = RawTable.from_columns(CHAT_EVENTS, columns, plan.offset[sess], unit="ms")
     return EventChunk(rows=rows, capture_ms=capture_ms, used_pii=used_pii)
+
+
+def _spread(values: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], n: int) -> pa.Array:
+    """An Arrow array of length `n` holding `values` at `rows` and nulls elsewhere."""
+    full = np.zeros(n, dtype=values.dtype)
+    full[rows] = values
+    mask = np.ones(n, dtype=bool)
+    mask[rows] = False
+    return pa.array(full, mask=mask)

@@ -90,9 +90,7 @@ def _delay(rng: np.random.Generator, truth: LeadTruth, step: str, n: int) -> npt
     return (rng.uniform(low, high, size=n) * MS_PER_DAY).astype(np.int64)
 
 
-def generate_leads(
-    rng: np.random.Generator, period: Period, leads: LeadSources, truth: LeadTruth
-) -> RawTable:
+def generate_leads(rng: np.random.Generator, period: Period, leads: LeadSources, truth: LeadTruth) -> RawTable:
     """Stage-change rows of all leads, in time order."""
     n = len(leads.source)
     reached = {
@@ -136,8 +134,6 @@ def generate_leads(
         "phone": [leads.phone[i] for i in rows],
         "source": [leads.source[i] for i in rows],
         "campaign": [leads.campaign[i] for i in rows],
-        "value": [
-            float(v) if w else None for v, w in zip(value[lead_idx].tolist(), is_won.tolist(), strict=True)
-        ],
+        "value": [float(v) if w else None for v, w in zip(value[lead_idx].tolist(), is_won.tolist(), strict=True)],
     }
     return RawTable.from_columns(LEADS, columns, draw_offsets(rng, len(rows)))

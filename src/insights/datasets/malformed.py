@@ -136,9 +136,7 @@ def bad_row(
     values = fresh.apply(kind.name, template.table.to_pylist()[0])
     columns = {name: [value] for name, value in values.items()}
     finished: dict[str, object] = (
-        RawTable.from_columns(kind, columns, template.offsets, template.unit)
-        .finish(file_format)
-        .to_pylist()[0]
+        RawTable.from_columns(kind, columns, template.offsets, template.unit).finish(file_format).to_pylist()[0]
     )
     if defect.reason == TOO_FEW:
         return finished, kind.column_names.index(defect.column)

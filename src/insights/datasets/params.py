@@ -43,9 +43,7 @@ def check_end(function: str, value: object) -> date:
     if value is None:
         return default_end()
     if isinstance(value, datetime):
-        raise invalid_parameter(
-            "end", function, "must be a date (not a datetime), an ISO date string or None", value
-        )
+        raise invalid_parameter("end", function, "must be a date (not a datetime), an ISO date string or None", value)
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -53,6 +51,4 @@ def check_end(function: str, value: object) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise invalid_parameter(
-        "end", function, "must be a date, an ISO date string such as '2026-03-01' or None", value
-    )
+    raise invalid_parameter("end", function, "must be a date, an ISO date string such as '2026-03-01' or None", value)

@@ -63,9 +63,7 @@ def _publish_times(
     for plat, slot in truth.best_slots.items():
         pick = in_slot & (platform == plat)
         day[pick] = slot_week[pick] * 7 + (slot.weekday - start_wd) % 7
-        hour[pick] = slot.start_hour + np.floor(slot_u[pick] * (slot.end_hour - slot.start_hour)).astype(
-            np.int64
-        )
+        hour[pick] = slot.start_hour + np.floor(slot_u[pick] * (slot.end_hour - slot.start_hour)).astype(np.int64)
     seconds = rng.integers(0, 3600, size=n)
     return period.start_ms + day * MS_PER_DAY + hour * MS_PER_HOUR + seconds * 1000
 
@@ -79,12 +77,7 @@ def in_best_slot(
     hour = (published_ms % MS_PER_DAY) // MS_PER_HOUR
     out = np.zeros(len(published_ms), dtype=bool)
     for plat, slot in truth.best_slots.items():
-        out |= (
-            (platform == plat)
-            & (weekday == slot.weekday)
-            & (hour >= slot.start_hour)
-            & (hour < slot.end_hour)
-        )
+        out |= (platform == plat) & (weekday == slot.weekday) & (hour >= slot.start_hour) & (hour < slot.end_hour)
     return out
 
 
@@ -92,9 +85,7 @@ def _mean_one_lognormal(rng: np.random.Generator, sigma: float, n: int) -> npt.N
     return rng.lognormal(-(sigma**2) / 2, sigma, size=n)
 
 
-def _texts(
-    rng: np.random.Generator, origin: npt.NDArray[np.str_], prompt_id: npt.NDArray[np.str_]
-) -> list[str]:
+def _texts(rng: np.random.Generator, origin: npt.NDArray[np.str_], prompt_id: npt.NDArray[np.str_]) -> list[str]:
     texts = []
     for o, p in zip(origin.tolist(), prompt_id.tolist(), strict=True):
         if o == "human":
@@ -103,9 +94,7 @@ def _texts(
         text = vocab.fill(vocab.pick(rng, vocab.AI_POSTS[p]), rng)
         if o == "ai_edited":
             text = (
-                vocab.pick(rng, ("New: ", "Heads up! ", ""))
-                + text
-                + vocab.pick(rng, (" #saas", " #sales", " #growth"))
+                vocab.pick(rng, ("New: ", "Heads up! ", "")) + text + vocab.pick(rng, (" #saas", " #sales", " #growth"))
             )
         texts.append(text)
     return texts
@@ -137,9 +126,7 @@ def generate_posts(
     is_hook = prompt_id == prompt.prompt_id
     version = np.where(is_ai, np.where(np.where(is_hook, hook_v2, other_v2), "v2", "v1"), "")
     is_prompt_post = is_hook & (version == prompt.prompt_version)
-    campaign = np.array(vocab.CAMPAIGNS)[
-        rng.choice(len(vocab.CAMPAIGNS), size=n_posts, p=vocab.CAMPAIGN_PROBS)
-    ]
+    campaign = np.array(vocab.CAMPAIGNS)[rng.choice(len(vocab.CAMPAIGNS), size=n_posts, p=vocab.CAMPAIGN_PROBS)]
     paid = rng.random(n_posts) < truth.paid_share
 
     # 7-day counts around the planted rates
@@ -149,9 +136,7 @@ def generate_posts(
     slot = in_best_slot(published, platform, truth)
     rate = base_rate * type_ratio * origin_ratio * np.where(slot, truth.best_slot_ratio, 1.0)
     rate = rate * _mean_one_lognormal(rng, truth.post_noise_sigma, n_posts)
-    mean_imp = np.array([a.impressions for a in accounts])[acc] * np.where(
-        paid, truth.paid_impressions_ratio, 1.0
-    )
+    mean_imp = np.array([a.impressions for a in accounts])[acc] * np.where(paid, truth.paid_impressions_ratio, 1.0)
     imp7 = rng.poisson(mean_imp * _mean_one_lognormal(rng, truth.impressions_sigma, n_posts))
     engaged = rng.poisson(imp7 * rate)
     split = rng.multinomial(engaged, list(truth.engagement_split.values()))

@@ -52,9 +52,7 @@ class Behaviour:
     csat: Small
 
 
-def draw_behaviour(
-    rng: np.random.Generator, funnel: FunnelTruth, capture_prob: npt.NDArray[np.float64]
-) -> Behaviour:
+def draw_behaviour(rng: np.random.Generator, funnel: FunnelTruth, capture_prob: npt.NDArray[np.float64]) -> Behaviour:
     """Draw the funnel steps of each session; `capture_prob` is P(lead_captured | understood) per session."""
     n = len(capture_prob)
     engaged = rng.random(n) < funnel.message_rate

@@ -53,9 +53,7 @@ class Account:
 
 
 ACCOUNTS = (
-    Account(
-        account_id="brightloop", platform="facebook", post_share=0.17, engagement_rate=0.030, impressions=3000
-    ),
+    Account(account_id="brightloop", platform="facebook", post_share=0.17, engagement_rate=0.030, impressions=3000),
     Account(
         account_id="brightloop.eu",
         platform="facebook",
@@ -92,9 +90,7 @@ ACCOUNTS = (
         impressions=900,
     ),
     Account(account_id="brightloop", platform="x", post_share=0.17, engagement_rate=0.015, impressions=2000),
-    Account(
-        account_id="brightloop_dev", platform="x", post_share=0.09, engagement_rate=0.012, impressions=600
-    ),
+    Account(account_id="brightloop_dev", platform="x", post_share=0.09, engagement_rate=0.012, impressions=600),
 )
 
 
@@ -124,12 +120,8 @@ class EngagementTruth:
     content_type_ratio: Mapping[str, float] = field(
         default_factory=lambda: _table(text=1.0, image=1.3, video=1.8, link=0.8, carousel=1.5)
     )
-    origin_mix: Mapping[str, float] = field(
-        default_factory=lambda: _table(human=0.45, ai=0.30, ai_edited=0.25)
-    )
-    origin_ratio: Mapping[str, float] = field(
-        default_factory=lambda: _table(human=1.0, ai=1.0, ai_edited=1.1)
-    )
+    origin_mix: Mapping[str, float] = field(default_factory=lambda: _table(human=0.45, ai=0.30, ai_edited=0.25))
+    origin_ratio: Mapping[str, float] = field(default_factory=lambda: _table(human=1.0, ai=1.0, ai_edited=1.1))
     best_slots: Mapping[str, PostingSlot] = field(
         default_factory=lambda: MappingProxyType(
             {
@@ -191,14 +183,12 @@ class PromptTruth:
     prompt_version: str = "v2"
     qualify_ratio: float = 1.5
     models: Mapping[str, float] = field(
-        default_factory=lambda: _table(
-            **{"gpt-4o-mini": 0.45, "claude-3-5-sonnet": 0.35, "llama-3.1-70b": 0.20}
-        )
+        default_factory=lambda: _table(**{"gpt-4o-mini": 0.45, "claude-3-5-sonnet": 0.35, "llama-3.1-70b": 0.20})
     )
     prompt_mix: Mapping[str, float] = field(
-        default_factory=lambda: _table(hook=0.35, benefit=0.25, question=0.20, story=0.20)
+        default_factory=lambda: _table(hook=0.40, benefit=0.25, question=0.20, story=0.15)
     )
-    hook_v2_share: float = 0.6
+    hook_v2_share: float = 0.7
     n_posts: int = 0  #: for this data set: posts drafted with the prompt
 
 
@@ -311,9 +301,7 @@ class LeadTruth:
     whose time falls after the data's end is not in the data yet. Won value is lognormal.
     """
 
-    qualify_rate: Mapping[str, float] = field(
-        default_factory=lambda: _table(chatbot=0.40, form=0.30, event=0.50)
-    )
+    qualify_rate: Mapping[str, float] = field(default_factory=lambda: _table(chatbot=0.40, form=0.30, event=0.50))
     sql_rate: float = 0.50
     opportunity_rate: float = 0.60
     won_rate: float = 0.35

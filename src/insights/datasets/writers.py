@@ -34,17 +34,13 @@ _ARROW_TYPES = {"text": pa.string(), "count": pa.int64(), "number": pa.float64()
 
 def raw_schema(kind: Kind) -> pa.Schema:
     """The contract's columns, with timestamps as int64 milliseconds since the epoch (UTC)."""
-    return pa.schema(
-        [(c.name, pa.int64() if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns]
-    )
+    return pa.schema([(c.name, pa.int64() if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns])
 
 
 def file_schema(kind: Kind, file_format: str) -> pa.Schema:
     """The columns as written: timestamps are ISO-8601 text in csv/jsonl, UTC timestamps in Parquet."""
     stamp = pa.timestamp("ms", tz="UTC") if file_format == "parquet" else pa.string()
-    return pa.schema(
-        [(c.name, stamp if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns]
-    )
+    return pa.schema([(c.name, stamp if c.type == "timestamp" else _ARROW_TYPES[c.type]) for c in kind.columns])
 
 
 def file_name(kind: Kind, file_format: str, compress: bool) -> str:
@@ -71,7 +67,12 @@ class RawTable:
         arrays = []
         for f in schema:
             value = columns.get(f.name)
-            arrays.append(pa.nulls(n, f.type) if value is None else pa.array(value, type=f.type))
+            if value is None:
+                arrays.append(pa.nulls(n, f.type))
+            elif isinstance(value, pa.Array) and value.type == f.type:
+                arrays.append(value)  # no copy
+            else:
+                arrays.append(pa.array(value, type=f.type))
         return cls(kind, pa.Table.from_arrays(arrays, schema=schema), offsets, unit)
 
     @property
@@ -86,7 +87,8 @@ class RawTable:
         """The table as the file holds it."""
         columns = []
         for c in self.kind.columns:
-            col = self.table.column(c.name).combine_chunks()
+            chunked = self.table.column(c.name)
+            col = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # avoid a copy
             if c.type == "timestamp":
                 mask = col.is_null().to_numpy(zero_copy_only=False)
                 ms = col.fill_null(0).to_numpy()
@@ -149,9 +151,7 @@ class LogWriter:
         if self._parquet is not None:
             self._parquet.write_table(table)
         elif self.file_format == "csv":
-            buffer = io.BytesIO()
-            pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False))
-            self._sink().write(buffer.getvalue())
+            pcsv.write_csv(table, self._sink(), pcsv.WriteOptions(include_header=False))
         else:
             self._sink().write(json_lines(table))
         self.rows_written += table.num_rows

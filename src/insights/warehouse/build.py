@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -79,8 +80,12 @@ def build(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None) -> B
         raise WarehouseError(
             "build runs its own transaction; commit or roll back the connection's open transaction first."
         ) from exc
+    # "7 days" and "30 days" are calendar arithmetic in the session's time zone: in UTC they are always
+    # 168 and 720 hours, whatever the caller's connection was set to
+    time_zone = _setting(con, "TimeZone")
     current: Model | None = None
     try:
+        con.execute("SET TimeZone = 'UTC'")
         for schema in sorted({m.schema for m in models}):
             con.execute("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(schema))
         for current in models:
@@ -89,19 +94,40 @@ def build(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None) -> B
             con.execute("CREATE OR REPLACE TABLE " + target + " AS\n" + current.body)
             n_rows = _count_rows(con, current)
             built.append(ModelBuild(current.name, n_rows, time.perf_counter() - t0))
+        current = None
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        name = current.name if current else "(schemas)"
+        _rollback(con)
+        name = current.name if current else "(the transaction)"
         where = f" ({current.path})" if current else ""
         raise ModelBuildError(
             f"The model {name}{where} failed to build, so nothing was changed: {exc}", model=name
         ) from exc
     except BaseException:
         # an interrupt must not leave a half-built warehouse or an open transaction behind
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
+    finally:
+        _set_time_zone(con, time_zone)
     return BuildReport(tuple(built), time.perf_counter() - started)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # a failed COMMIT may already have ended the transaction
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    return str(row[0]) if row else ""
+
+
+def _set_time_zone(con: duckdb.DuckDBPyConnection, time_zone: str) -> None:
+    from sqlglot import exp
+
+    if time_zone:
+        con.execute("SET TimeZone = " + exp.Literal.string(time_zone).sql("duckdb"))
 
 
 def _count_rows(con: duckdb.DuckDBPyConnection, model: Model) -> int:

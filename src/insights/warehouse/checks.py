@@ -99,10 +99,7 @@ class CheckReport:
     @property
     def summary(self) -> str:
         n_pass = len(self.results) - len(self.failed) - len(self.warned)
-        return (
-            f"{len(self.results)} checks: {n_pass} passed, {len(self.failed)} failed, "
-            f"{len(self.warned)} warned"
-        )
+        return f"{len(self.results)} checks: {n_pass} passed, {len(self.failed)} failed, {len(self.warned)} warned"
 
     def __str__(self) -> str:
         rows = [
@@ -139,14 +136,12 @@ def run_checks(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None)
     tables = existing_tables(con)
     missing = sorted({m.name for m in models} - tables)
     if missing:
-        raise WarehouseError(
-            f"The warehouse has not been built: {', '.join(missing)} missing; run build() first."
-        )
+        raise WarehouseError(f"The warehouse has not been built: {', '.join(missing)} missing; run build() first.")
     results: list[CheckResult] = []
     for model in models:
         for check in model.checks:
             sql, params = check_query(model, check)
-            row = con.execute(sql, params).fetchone()
+            row = con.execute(sql, list(params)).fetchone()
             failures, examples = (int(row[0]), row[1] or []) if row else (0, [])
             results.append(
                 CheckResult(
@@ -161,8 +156,9 @@ def run_checks(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None)
     return CheckReport(tuple(results))
 
 
-def check_query(model: Model, check: Check) -> tuple[str, list[str]]:
-    """The SQL of one check and its parameters; the query returns (failures, examples).
+@cache
+def check_query(model: Model, check: Check) -> tuple[str, tuple[str, ...]]:
+    """The SQL of one check and its parameters; the query returns (failures, examples). Cached: pure.
 
     >>> from insights.warehouse.models import Check, list_models
     >>> model = next(m for m in list_models() if m.name == "marts.chat_sessions")
@@ -172,7 +168,7 @@ def check_query(model: Model, check: Check) -> tuple[str, list[str]]:
     """
     failing, params = _failing_rows(model, check)
     query = _summary().with_("failing", as_=failing)  # with_ copies, so the cached tree is never changed
-    return str(query.sql("duckdb")), params
+    return str(query.sql("duckdb")), tuple(params)
 
 
 @cache
@@ -196,9 +192,7 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
     if check.name == "not_null":
         key = model.key
         value: exp.Cast | exp.Func = (
-            _as_text(exp.column(key, quoted=True))
-            if key and key != check.columns[0]
-            else _as_text(exp.null())
+            _as_text(exp.column(key, quoted=True)) if key and key != check.columns[0] else _as_text(exp.null())
         )
         return select(exp.alias_(value, "value")).from_(table).where(column.is_(exp.null())), []
 
@@ -209,9 +203,7 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
             else exp.func("concat_ws", exp.Literal.string(", "), *(_as_text(c) for c in columns))
         )
         n_rows = exp.Window(this=exp.Count(this=exp.Star()), partition_by=columns)
-        counted = (
-            select(exp.alias_(value, "value"), exp.alias_(n_rows, "n_rows")).from_(table).where(not_null)
-        )
+        counted = select(exp.alias_(value, "value"), exp.alias_(n_rows, "n_rows")).from_(table).where(not_null)
         return select("value").from_(counted.subquery("counted")).where("n_rows > 1"), []
 
     if check.name == "accepted_values":
@@ -234,9 +226,7 @@ def _failing_rows(model: Model, check: Check) -> tuple[exp.Select, list[str]]:
             [],
         )
 
-    raise WarehouseError(
-        f"The check {check.name!r} of {model.name} has no query."
-    )  # parse_model prevents this
+    raise WarehouseError(f"The check {check.name!r} of {model.name} has no query.")  # parse_model prevents this
 
 
 def _as_text(expression: exp.Expression) -> exp.Cast:

@@ -132,9 +132,7 @@ def list_models(sql_dir: SqlDir | None = None) -> list[Model]:
         for file in sorted(schema_dir.iterdir(), key=lambda t: t.name):
             if file.is_file() and file.name.endswith(".sql"):
                 expected = f"{schema_dir.name}.{file.name.removesuffix('.sql')}"
-                models.append(
-                    parse_model(file.read_text(encoding="utf-8"), f"{schema_dir.name}/{file.name}", expected)
-                )
+                models.append(parse_model(file.read_text(encoding="utf-8"), f"{schema_dir.name}/{file.name}", expected))
     _check_relationship_targets(models)
     return _topological_order(models)
 
@@ -268,19 +266,14 @@ def _parse_check_line(line: str, model: str, path: str) -> list[Check]:
         severity: Severity = "warn" if match["severity"] == "warn" else "error"
         where = f"{model}.{', '.join(columns)} ({path})"
         if len(columns) > 1 and name != "unique":
-            raise ModelDefinitionError(
-                f"The check {name} of {where} takes one column; only unique takes several."
-            )
+            raise ModelDefinitionError(f"The check {name} of {where} takes one column; only unique takes several.")
         if name in ("unique", "not_null") and args:
-            raise ModelDefinitionError(
-                f"The check {name} of {where} takes no arguments. Got {spec!r} instead."
-            )
+            raise ModelDefinitionError(f"The check {name} of {where} takes no arguments. Got {spec!r} instead.")
         if name == "accepted_values" and not args:
             raise ModelDefinitionError(f"The check accepted_values of {where} needs at least one value.")
         if name == "relationships" and (len(args) != 1 or not _is_qualified(args[0], 3)):
             raise ModelDefinitionError(
-                f"The check relationships of {where} needs one schema.table.column target. "
-                f"Got {spec!r} instead."
+                f"The check relationships of {where} needs one schema.table.column target. Got {spec!r} instead."
             )
         checks.append(Check(columns, name, args, severity))
     return checks
@@ -318,8 +311,7 @@ def _topological_order(models: list[Model]) -> list[Model]:
         ready = sorted(name for name, deps in pending.items() if not deps)
         if not ready:
             raise ModelDefinitionError(
-                f"The models {', '.join(sorted(pending))} read each other in a cycle; "
-                "check their 'inputs' headers."
+                f"The models {', '.join(sorted(pending))} read each other in a cycle; check their 'inputs' headers."
             )
         for name in ready:
             ordered.append(by_name[name])
@@ -327,3 +319,12 @@ def _topological_order(models: list[Model]) -> list[Model]:
         for deps in pending.values():
             deps.difference_update(ready)
     return ordered
+
+
+def checks_markdown(sql_dir: SqlDir | None = None) -> str:
+    """The checks table of docs/warehouse.md, generated from the model headers (a test keeps them equal)."""
+    out = ["| model | column | check | severity |", "|---|---|---|---|"]
+    for model in list_models(sql_dir):
+        for check in model.checks:
+            out.append(f"| `{model.name}` | `{check.column}` | {check.label} | {check.severity} |")
+    return "\n".join(out) + "\n"

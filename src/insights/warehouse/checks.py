@@ -158,7 +158,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None)
 
 @cache
 def check_query(model: Model, check: Check) -> tuple[str, tuple[str, ...]]:
-    """The SQL of one check and its parameters; the query returns (failures, examples). Cached: pure.
+    """The SQL of one check and its parameters; the query returns (failures, examples).
 
     >>> from insights.warehouse.models import Check, list_models
     >>> model = next(m for m in list_models() if m.name == "marts.chat_sessions")

@@ -10,9 +10,7 @@ import csv
 import gzip
 import io
 import json
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,8 +22,6 @@ from insights.contract import KINDS, Kind
 from insights.datasets import DemoLogs, generate_demo
 
 END = date(2026, 3, 1)
-#: Two-sided 99.9% normal quantile: a correct generator fails a check 1 time in 1000.
-Z = 3.29
 _SQL = {"text": "VARCHAR", "timestamp": "VARCHAR", "count": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
@@ -35,21 +31,6 @@ def read_kind_sql(kind: Kind, path: Path) -> str:
     casts = ", ".join(f"CAST({c.name} AS TIMESTAMPTZ) AS {c.name}" for c in kind.columns if c.type == "timestamp")
     source = f"read_csv('{path}', header = true, columns = {{{columns}}}, auto_detect = false)"
     return f"SELECT * REPLACE ({casts}) FROM {source}"
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """99.9% normal intervals: a correct generator fails one check in a thousand."""
-
-    z: float = Z
-
-    def within(self, observed: float, expected: float, se: float) -> bool:
-        """Whether `observed` lies in the interval of `expected` with standard error `se`."""
-        return abs(observed - expected) <= self.z * se
-
-    @staticmethod
-    def binomial_se(p: float, n: int) -> float:
-        return math.sqrt(p * (1 - p) / n)
 
 
 # A reference check of the data contract, independent of the package's loader: the rows it
@@ -114,13 +95,6 @@ def check_file(path: Path, kind: Kind) -> tuple[int, list[Reject]]:
         if problem:
             rejects.append((n, problem))
     return n, rejects
-
-
-
-
-@pytest.fixture(scope="session")
-def tol() -> Tolerance:
-    return Tolerance()
 
 
 @pytest.fixture(scope="session")

@@ -52,10 +52,10 @@ def test_good_rows_are_unique_on_the_natural_key(con: duckdb.DuckDBPyConnection,
 
 
 def test_timestamps_mix_offsets_for_true_utc_instants(demo: DemoLogs, con: duckdb.DuckDBPyConnection) -> None:
-    for name, column in (("chat_events", 2), ("posts", 2), ("leads", 2), ("assignments", 3)):
+    for name, position in (("chat_events", 2), ("posts", 2), ("leads", 2), ("assignments", 3)):
         with demo.files[name][0].open(encoding="utf-8") as lines:
             rows = list(csv.reader(islice(lines, 1, 3001)))
-        stamps = [row[column] for row in rows]
+        stamps = [row[position] for row in rows]
         endings = Counter("Z" if s.endswith("Z") else s[-6:] for s in stamps)
         assert set(endings) <= {"Z", "+00:00", "+02:00", "-05:00", "+05:30", "-08:00"}, name
         assert len(endings) >= 3, name
@@ -122,7 +122,9 @@ def test_bad_rows_do_not_change_the_good_ones(tmp_path: Path) -> None:
         assert kept == clean.files[name][0].read_text(encoding="utf-8").splitlines(), name
 
 
-@pytest.mark.parametrize(("file_format", "compress"), [("jsonl", False), ("jsonl", True), ("csv", True), ("parquet", False)])
+@pytest.mark.parametrize(
+    ("file_format", "compress"), [("jsonl", False), ("jsonl", True), ("csv", True), ("parquet", False)]
+)
 def test_other_formats_hold_the_same_rows(tmp_path: Path, file_format: str, compress: bool) -> None:
     reference = generate_demo(tmp_path / "csv", seed=2, **SMALL)  # type: ignore[arg-type]
     other = generate_demo(tmp_path / "other", seed=2, file_format=file_format, compress=compress, **SMALL)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ so a generator that forgot to plant an effect fails.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 import duckdb
@@ -16,7 +17,19 @@ import pytest
 
 from insights.datasets import DemoLogs
 
-Arrays = dict[str, npt.NDArray[np.generic]]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+#: Two-sided 99.9% normal quantile: a correct generator fails a check one time in a thousand.
+Z = 3.29
+
+
+def within(observed: float, expected: float, se: float) -> bool:
+    """Whether `observed` lies in the 99.9% normal interval of `expected` with standard error `se`."""
+    return abs(observed - expected) <= Z * se
+
+
+def binomial_se(p: float, n: int) -> float:
+    return math.sqrt(p * (1 - p) / n)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple[float, int]:
@@ -29,9 +42,26 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None =
 # --- 1. engagement ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WeekOne:
+    """Posts with a 7-day snapshot: attributes, impressions, engagements and the planted rate."""
+
+    content_type: npt.NDArray[np.str_]
+    origin: npt.NDArray[np.str_]
+    slot: Bools
+    impressions: Floats
+    engagements: Floats
+    rate: Floats
+
+    def z(self, mask: Bools, sigma: float, scale: float = 1.0) -> float:
+        """z of a group's engagements against the planted model times `scale` (Poisson-lognormal variance)."""
+        mu = self.impressions[mask] * self.rate[mask] * scale
+        var = mu + mu**2 * (math.exp(sigma**2) - 1)
+        return float((self.engagements[mask].sum() - mu.sum()) / math.sqrt(var.sum()))
+
+
 @pytest.fixture(scope="module")
-def week_one(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> Arrays:
-    """Per post with a 7-day snapshot: attributes, impressions, engagements and the planted rate."""
+def week_one(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> WeekOne:
     truth = demo.truth.engagement
     rows = con.execute(
         """
@@ -43,53 +73,43 @@ def week_one(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> Arrays:
     ).fetchall()
     slot = [truth.best_slots[r[1]].contains(r[4]) for r in rows]
     rate = [truth.expected_rate(r[0], r[1], r[2], r[3], s) for r, s in zip(rows, slot, strict=True)]
-    return {
-        "content_type": np.array([r[2] for r in rows]),
-        "origin": np.array([r[3] for r in rows]),
-        "slot": np.array(slot),
-        "impressions": np.array([r[5] for r in rows], dtype=float),
-        "engagements": np.array([r[6] for r in rows], dtype=float),
-        "rate": np.array(rate),
-    }
+    return WeekOne(
+        content_type=np.array([r[2] for r in rows]),
+        origin=np.array([r[3] for r in rows]),
+        slot=np.array(slot, dtype=bool),
+        impressions=np.array([r[5] for r in rows], dtype=float),
+        engagements=np.array([r[6] for r in rows], dtype=float),
+        rate=np.array(rate, dtype=float),
+    )
 
 
-def _group_z(posts: Arrays, mask: npt.NDArray[np.bool_], sigma: float, scale: float = 1.0) -> float:
-    """z of a group's engagements against the planted model times `scale` (Poisson-lognormal variance)."""
-    mu = posts["impressions"][mask] * posts["rate"][mask] * scale
-    var = mu + mu**2 * (math.exp(sigma**2) - 1)
-    return float((posts["engagements"][mask].sum() - mu.sum()) / math.sqrt(var.sum()))
-
-
-def test_engagement_by_content_type_matches_planted_ratios(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
+def test_engagement_by_content_type_matches_planted_ratios(week_one: WeekOne, demo: DemoLogs) -> None:
     truth = demo.truth.engagement
-    z = tol.z  # type: ignore[attr-defined]
-    assert len(week_one["rate"]) > 1500
+    assert len(week_one.rate) > 1500
     for content_type, ratio in truth.content_type_ratio.items():
-        mask = week_one["content_type"] == content_type
+        mask = week_one.content_type == content_type
         assert mask.sum() > 100, content_type
-        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= z, content_type
+        assert abs(week_one.z(mask, truth.post_noise_sigma)) <= Z, content_type
         if ratio != 1.0:  # the data would reject "no effect"
-            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > z, content_type
+            assert abs(week_one.z(mask, truth.post_noise_sigma, 1 / ratio)) > Z, content_type
 
 
-def test_engagement_by_origin_matches_planted_ratios(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
+def test_engagement_by_origin_matches_planted_ratios(week_one: WeekOne, demo: DemoLogs) -> None:
     truth = demo.truth.engagement
-    z = tol.z  # type: ignore[attr-defined]
     for origin, ratio in truth.origin_ratio.items():
-        mask = week_one["origin"] == origin
-        assert abs(_group_z(week_one, mask, truth.post_noise_sigma)) <= z, origin
+        mask = week_one.origin == origin
+        assert abs(week_one.z(mask, truth.post_noise_sigma)) <= Z, origin
         if ratio != 1.0:
-            assert abs(_group_z(week_one, mask, truth.post_noise_sigma, 1 / ratio)) > z, origin
+            assert abs(week_one.z(mask, truth.post_noise_sigma, 1 / ratio)) > Z, origin
 
 
-def test_best_posting_slot_lifts_engagement(week_one: Arrays, demo: DemoLogs, tol: object) -> None:
+def test_best_posting_slot_lifts_engagement(week_one: WeekOne, demo: DemoLogs) -> None:
     truth = demo.truth.engagement
-    z = tol.z  # type: ignore[attr-defined]
-    slot = week_one["slot"].astype(bool)
+    slot = week_one.slot
     assert slot.sum() > 150
-    assert abs(_group_z(week_one, slot, truth.post_noise_sigma)) <= z
-    assert abs(_group_z(week_one, ~slot, truth.post_noise_sigma)) <= z
-    assert abs(_group_z(week_one, slot, truth.post_noise_sigma, 1 / truth.best_slot_ratio)) > z
+    assert abs(week_one.z(slot, truth.post_noise_sigma)) <= Z
+    assert abs(week_one.z(~slot, truth.post_noise_sigma)) <= Z
+    assert abs(week_one.z(slot, truth.post_noise_sigma, 1 / truth.best_slot_ratio)) > Z
 
 
 def test_counters_never_decrease_and_saturate(con: duckdb.DuckDBPyConnection) -> None:
@@ -132,7 +152,7 @@ _CHAT_LEADS = """
 """
 
 
-def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     leads, prompt = demo.truth.leads, demo.truth.prompt
     cutoff = demo.truth.end - timedelta(days=leads.delay_days["mql"][1])  # mql is never censored before this
     base = leads.qualify_rate["chatbot"]
@@ -141,12 +161,10 @@ def test_prompt_version_leads_qualify_more_often(con: duckdb.DuckDBPyConnection,
     p_yes, n_yes = _one(con, _CHAT_LEADS, [*key, True])
     p_no, n_no = _one(con, _CHAT_LEADS, [*key, False])
     assert n_yes > 100 and n_no > 1000
-    assert tol.within(p_yes, prompted, tol.binomial_se(prompted, n_yes))  # type: ignore[attr-defined]
-    assert tol.within(p_no, base, tol.binomial_se(base, n_no))  # type: ignore[attr-defined]
-    assert p_yes - base > 3.09 * tol.binomial_se(base, n_yes)  # one-sided 99.9%: better than the rest
-    n_posts, _ = _one(
-        con, "SELECT count(*), 1 FROM posts WHERE prompt_id = ? AND prompt_version = ?", key[1:]
-    )
+    assert within(p_yes, prompted, binomial_se(prompted, n_yes))
+    assert within(p_no, base, binomial_se(base, n_no))
+    assert p_yes - base > 3.09 * binomial_se(base, n_yes)  # one-sided 99.9%: better than the rest
+    n_posts, _ = _one(con, "SELECT count(*), 1 FROM posts WHERE prompt_id = ? AND prompt_version = ?", key[1:])
     assert n_posts == prompt.n_posts > 200
 
 
@@ -174,25 +192,26 @@ def sessions(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_funnel_step_rates(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_funnel_step_rates(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     f = demo.truth.funnel
-    se = tol.binomial_se  # type: ignore[attr-defined]
     n, _ = _one(sessions, "SELECT count(*), 1 FROM sessions")
     assert n == f.n_sessions == 20000
     p1, n1 = _one(sessions, "SELECT avg(messaged::INT), count(*) FROM sessions")
     p2, n2 = _one(sessions, "SELECT avg(understood::INT), count(*) FROM sessions WHERE messaged")
     p3, n3 = _one(sessions, "SELECT avg(captured::INT), count(*) FROM sessions WHERE understood")
-    assert tol.within(p1, f.message_rate, se(f.message_rate, n1))  # type: ignore[attr-defined]
-    assert tol.within(p2, f.recognised_rate, se(f.recognised_rate, n2))  # type: ignore[attr-defined]
-    assert tol.within(p3, f.expected_capture_rate, se(f.expected_capture_rate, n3))  # type: ignore[attr-defined]
-    assert not tol.within(p3, 0.5 * f.capture_rate, se(f.capture_rate, n3))  # type: ignore[attr-defined]
+    assert within(p1, f.message_rate, binomial_se(f.message_rate, n1))
+    assert within(p2, f.recognised_rate, binomial_se(f.recognised_rate, n2))
+    assert within(p3, f.expected_capture_rate, binomial_se(f.expected_capture_rate, n3))
+    assert not within(p3, 0.5 * f.capture_rate, binomial_se(f.capture_rate, n3))
     unsure, _ = _one(sessions, "SELECT count(*), 1 FROM sessions WHERE understood AND misunderstood")
     assert unsure == 0  # a conversation is either understood throughout or not at all
-    no_lead_without_understanding, _ = _one(sessions, "SELECT count(*), 1 FROM sessions WHERE captured AND NOT understood")
+    no_lead_without_understanding, _ = _one(
+        sessions, "SELECT count(*), 1 FROM sessions WHERE captured AND NOT understood"
+    )
     assert no_lead_without_understanding == 0
 
 
-def test_fallback_rate_by_intent(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_fallback_rate_by_intent(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     f = demo.truth.funnel
     rows = sessions.execute(
         "SELECT intent, avg(misunderstood::INT), count(*) FROM sessions WHERE messaged GROUP BY intent"
@@ -200,9 +219,9 @@ def test_fallback_rate_by_intent(sessions: duckdb.DuckDBPyConnection, demo: Demo
     assert {r[0] for r in rows} == set(f.fallback_rate)
     n_messaged = sum(r[2] for r in rows)
     for intent, rate, n in rows:
-        assert tol.within(rate, f.fallback_rate[intent], tol.binomial_se(f.fallback_rate[intent], n)), intent  # type: ignore[attr-defined]
+        assert within(rate, f.fallback_rate[intent], binomial_se(f.fallback_rate[intent], n)), intent
         share = n / n_messaged
-        assert tol.within(share, f.intent_mix[intent], tol.binomial_se(f.intent_mix[intent], n_messaged)), intent  # type: ignore[attr-defined]
+        assert within(share, f.intent_mix[intent], binomial_se(f.intent_mix[intent], n_messaged)), intent
     # per bot reply the rate is the same in expectation (turns do not depend on understanding)
     reply_rate, n_replies = _one(
         sessions,
@@ -211,31 +230,28 @@ def test_fallback_rate_by_intent(sessions: duckdb.DuckDBPyConnection, demo: Demo
     assert abs(reply_rate - f.fallback_rate["other"]) < 0.03 and n_replies > 5000
 
 
-def test_handoff_turns_and_csat(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_handoff_turns_and_csat(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     f = demo.truth.funnel
-    se = tol.binomial_se  # type: ignore[attr-defined]
     h_ok, n_ok = _one(sessions, "SELECT avg(handed_off::INT), count(*) FROM sessions WHERE understood")
     h_bad, n_bad = _one(sessions, "SELECT avg(handed_off::INT), count(*) FROM sessions WHERE misunderstood")
-    assert tol.within(h_ok, f.handoff_rate_understood, se(f.handoff_rate_understood, n_ok))  # type: ignore[attr-defined]
-    assert tol.within(h_bad, f.handoff_rate_fallback, se(f.handoff_rate_fallback, n_bad))  # type: ignore[attr-defined]
-    questions, n_q = _one(
-        sessions, "SELECT avg(user_messages - captured::INT), count(*) FROM sessions WHERE messaged"
-    )
-    assert tol.within(questions, f.mean_questions, math.sqrt(f.mean_questions - 1) / math.sqrt(n_q))  # type: ignore[attr-defined]
+    assert within(h_ok, f.handoff_rate_understood, binomial_se(f.handoff_rate_understood, n_ok))
+    assert within(h_bad, f.handoff_rate_fallback, binomial_se(f.handoff_rate_fallback, n_bad))
+    questions, n_q = _one(sessions, "SELECT avg(user_messages - captured::INT), count(*) FROM sessions WHERE messaged")
+    assert within(questions, f.mean_questions, math.sqrt(f.mean_questions - 1) / math.sqrt(n_q))
     for flag, mean in (("understood", f.csat_mean_understood), ("misunderstood", f.csat_mean_fallback)):
         observed, n = _one(sessions, f"SELECT avg(csat), count(csat) FROM sessions WHERE {flag}")
-        assert tol.within(observed, mean, 1.3 / math.sqrt(n)), flag  # type: ignore[attr-defined]
+        assert within(observed, mean, 1.3 / math.sqrt(n)), flag
     rated, n_m = _one(sessions, "SELECT avg((csat IS NOT NULL)::INT), count(*) FROM sessions WHERE messaged")
-    assert tol.within(rated, f.csat_response_rate, se(f.csat_response_rate, n_m))  # type: ignore[attr-defined]
+    assert within(rated, f.csat_response_rate, binomial_se(f.csat_response_rate, n_m))
 
 
-def test_sessions_come_from_posts(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_sessions_come_from_posts(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     share, n = _one(
         sessions,
         "SELECT avg((entry_post_id IS NOT NULL)::INT), count(*) FROM chat_events WHERE event = 'session_start'",
     )
     expected = demo.truth.funnel.post_session_share
-    assert tol.within(share, expected, tol.binomial_se(expected, n))  # type: ignore[attr-defined]
+    assert within(share, expected, binomial_se(expected, n))
     late, _ = _one(
         sessions,
         """SELECT count(*), 1 FROM chat_events c JOIN posts p ON p.post_id = c.entry_post_id
@@ -284,22 +300,34 @@ def test_assignment_is_balanced_and_at_first_session(units: duckdb.DuckDBPyConne
     assert wrong_bot == 0
 
 
-def test_experiment_lift_matches_truth(units: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_experiment_lift_matches_truth(units: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     exp = demo.truth.experiment
-    se = tol.binomial_se  # type: ignore[attr-defined]
     sql = "SELECT avg(converted), count(*) FROM units WHERE variant = ?"
     p_c, n_c = _one(units, sql, [exp.control])
     p_t, n_t = _one(units, sql, [exp.treatment])
-    assert tol.within(p_c, exp.expected_control_rate, se(exp.expected_control_rate, n_c))  # type: ignore[attr-defined]
-    assert tol.within(p_t, exp.expected_treatment_rate, se(exp.expected_treatment_rate, n_t))  # type: ignore[attr-defined]
+    assert within(p_c, exp.expected_control_rate, binomial_se(exp.expected_control_rate, n_c))
+    assert within(p_t, exp.expected_treatment_rate, binomial_se(exp.expected_treatment_rate, n_t))
     assert 0.15 < exp.expected_relative_lift < 0.22
 
 
-def test_pre_period_covariate_predicts_the_outcome(units: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_treatment_bot_captures_more_leads_per_session(units: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
+    exp = demo.truth.experiment
+    sql = """SELECT avg(s.captured::INT), count(*) FROM sessions s JOIN units u ON u.unit_id = s.user_id
+             WHERE s.started_at >= u.assigned_at AND s.understood AND u.variant = ?"""
+    p_c, n_c = _one(units, sql, [exp.control])
+    p_t, n_t = _one(units, sql, [exp.treatment])
+    assert n_c > 3000 and n_t > 3000
+    assert within(p_c, exp.expected_control_session_rate, binomial_se(exp.expected_control_session_rate, n_c))
+    assert within(p_t, exp.expected_treatment_session_rate, binomial_se(exp.expected_treatment_session_rate, n_t))
+    without_effect = exp.expected_treatment_session_rate / exp.capture_ratio
+    assert not within(p_t, without_effect, binomial_se(without_effect, n_t))
+
+
+def test_pre_period_covariate_predicts_the_outcome(units: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     exp = demo.truth.experiment
     corr, n = _one(units, "SELECT corr(pre_sessions, converted), count(*) FROM units")
     assert exp.covariate_correlation > 0.25
-    assert tol.within(corr, exp.covariate_correlation, (1 - exp.covariate_correlation**2) / math.sqrt(n))  # type: ignore[attr-defined]
+    assert within(corr, exp.covariate_correlation, (1 - exp.covariate_correlation**2) / math.sqrt(n))
     assert exp.expected_variance_reduction == pytest.approx(exp.covariate_correlation**2)
 
 
@@ -333,17 +361,17 @@ _STEP = """
     [("mql", "sql", "sql_rate"), ("sql", "opportunity", "opportunity_rate")],
 )
 def test_stage_conversion(
-    con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object, from_stage: str, to_stage: str, attribute: str
+    con: duckdb.DuckDBPyConnection, demo: DemoLogs, from_stage: str, to_stage: str, attribute: str
 ) -> None:
     truth = demo.truth.leads
     cutoff = demo.truth.end - timedelta(days=truth.delay_days[to_stage][1])
     expected = getattr(truth, attribute)
     p, n = _one(con, _STEP, [from_stage, to_stage, cutoff])
     assert n > 100
-    assert tol.within(p, expected, tol.binomial_se(expected, n))  # type: ignore[attr-defined]
+    assert within(p, expected, binomial_se(expected, n))
 
 
-def test_form_and_event_leads_qualify_at_their_rates(con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object) -> None:
+def test_form_and_event_leads_qualify_at_their_rates(con: duckdb.DuckDBPyConnection, demo: DemoLogs) -> None:
     truth = demo.truth.leads
     cutoff = demo.truth.end - timedelta(days=truth.delay_days["mql"][1])
     for source in ("form", "event"):
@@ -354,17 +382,17 @@ def test_form_and_event_leads_qualify_at_their_rates(con: duckdb.DuckDBPyConnect
             [source, cutoff],
         )
         expected = truth.qualify_rate[source]
-        assert tol.within(p, expected, tol.binomial_se(expected, n)), source  # type: ignore[attr-defined]
+        assert within(p, expected, binomial_se(expected, n)), source
         assert n == pytest.approx(truth.n_leads[source] * (1 - 3 / 91), rel=0.1)
 
 
 def test_opportunities_close_won_at_planted_rate_with_lognormal_value(
-    con: duckdb.DuckDBPyConnection, demo: DemoLogs, tol: object
+    con: duckdb.DuckDBPyConnection, demo: DemoLogs
 ) -> None:
     truth = demo.truth.leads
     cutoff = demo.truth.end - timedelta(days=truth.delay_days["won"][1])
     p, n = _one(con, _STEP, ["opportunity", "won", cutoff])
-    assert tol.within(p, truth.won_rate, tol.binomial_se(truth.won_rate, n))  # type: ignore[attr-defined]
+    assert within(p, truth.won_rate, binomial_se(truth.won_rate, n))
     closed, _ = _one(
         con,
         """SELECT count(*), 1 FROM (SELECT lead_id FROM leads GROUP BY lead_id
@@ -373,7 +401,7 @@ def test_opportunities_close_won_at_planted_rate_with_lognormal_value(
     assert closed == 0
     log_mean, n_won = _one(con, "SELECT avg(ln(value)), count(*) FROM leads WHERE stage = 'won'")
     assert n_won > 40
-    assert tol.within(log_mean, math.log(truth.won_value_median), truth.won_value_sigma / math.sqrt(n_won))  # type: ignore[attr-defined]
+    assert within(log_mean, math.log(truth.won_value_median), truth.won_value_sigma / math.sqrt(n_won))
     values_elsewhere, _ = _one(con, "SELECT count(*), 1 FROM leads WHERE stage <> 'won' AND value IS NOT NULL")
     assert values_elsewhere == 0
 

@@ -210,6 +210,8 @@ def plan_demo_sessions(
         expected_control_rate=float(p_control[assigned].mean()) if len(assigned) else 0.0,
         expected_treatment_rate=float(p_treatment[assigned].mean()) if len(assigned) else 0.0,
         covariate_correlation=_expected_correlation(covariate[assigned], p_assigned[assigned]),
+        expected_control_session_rate=_mean(capture_prob[in_window & ~treatment]),
+        expected_treatment_session_rate=_mean(capture_prob[treatment]),
     )
     funnel = replace(funnel, n_sessions=n_sessions, expected_capture_rate=float(capture_prob.mean()))
     order = np.argsort(assigned_ms[assigned], kind="stable")
@@ -227,6 +229,10 @@ def plan_demo_sessions(
         experiment=experiment,
         funnel=funnel,
     )
+
+
+def _mean(values: npt.NDArray[np.float64]) -> float:
+    return float(values.mean()) if len(values) else 0.0
 
 
 def _expected_correlation(x: npt.NDArray[np.float64], p: npt.NDArray[np.float64]) -> float:

@@ -162,9 +162,9 @@ def materialize(plan: SessionPlan, pools: TextPools, rng: np.random.Generator) -
     delay = np.zeros(n, dtype=np.int64)
     delay[replies] = latency.astype(np.int64)
     for row_code, (exponential, base, scale) in DELAYS.items():
-        rows = np.flatnonzero(code == row_code)
-        draw = rng.exponential(1.0, size=len(rows)) if exponential else rng.random(len(rows))
-        delay[rows] = base + (scale * draw).astype(np.int64)
+        at = np.flatnonzero(code == row_code)
+        draw = rng.exponential(1.0, size=len(at)) if exponential else rng.random(len(at))
+        delay[at] = base + (scale * draw).astype(np.int64)
     elapsed = np.cumsum(delay)
     ts = plan.start_ms[sess] + elapsed - elapsed[first][sess]
     del delay, elapsed

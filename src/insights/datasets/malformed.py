@@ -81,7 +81,8 @@ def possible(defect: Defect, file_format: str) -> bool:
 
 
 def plan_defects(n: int, file_format: str) -> dict[str, list[Defect]]:
-    """Spread `n` defects over the kinds in turn, cycling through each kind's defects.
+    """Spread `n` defects over the kinds in turn; each kind cycles through its defects, starting at
+    a different one per kind so that even a few bad rows show different defects.
 
     >>> {k: len(v) for k, v in plan_defects(7, "csv").items()}
     {'posts': 2, 'post_metrics': 2, 'chat_events': 1, 'leads': 1, 'assignments': 1}
@@ -91,7 +92,7 @@ def plan_defects(n: int, file_format: str) -> dict[str, list[Defect]]:
     for i in range(n):
         name = names[i % len(names)]
         options = [d for d in DEFECTS[name] if possible(d, file_format)]
-        out[name].append(options[len(out[name]) % len(options)])
+        out[name].append(options[(len(out[name]) + i % len(names)) % len(options)])
     return out
 
 

@@ -279,6 +279,10 @@ class ExperimentTruth:
     expected_treatment_rate: float = 0.0
     #: for this data set: expected correlation of the covariate with the outcome, as assigned
     covariate_correlation: float = 0.0
+    #: for this data set: expected P(lead_captured | understood) of the sessions on or after
+    #: `start` of each variant's users (their ratio is `capture_ratio` up to the users' mix)
+    expected_control_session_rate: float = 0.0
+    expected_treatment_session_rate: float = 0.0
 
     @property
     def expected_relative_lift(self) -> float:
@@ -312,15 +316,15 @@ class LeadTruth:
                 "mql": (1 / 24, 3.0),
                 "sql": (1.0, 7.0),
                 "opportunity": (2.0, 14.0),
-                "won": (7.0, 30.0),
+                "won": (7.0, 21.0),
                 "lost": (3.0, 14.0),
             }
         )
     )
     won_value_median: float = 2400.0
     won_value_sigma: float = 0.7
-    form_leads_per_session: float = 0.025
-    event_leads_per_session: float = 0.01
+    form_leads_per_session: float = 0.04
+    event_leads_per_session: float = 0.015
     #: for this data set: leads created per source
     n_leads: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 

@@ -1,13 +1,12 @@
 """Loading input files into the warehouse's raw tables.
 
 One ingest call is one transaction: every file loads completely or nothing does. Per file, the
-engine does all the row work in one INSERT ... SELECT over the file: it validates each value
-against the contract, pseudonymizes identifiers, redacts free text and hashes the natural key.
-Rows that fail validation are inserted too (with the reason), because in-transaction row ids follow
-file order and give each bad row its line; they are then moved to meta.rejects. Rows whose natural
-key is already present (from an earlier load or earlier in the same file) are then deleted and
-counted as duplicates. Only counts come back to Python.
-"""
+engine does all the row work in one unordered INSERT ... SELECT over the file: it validates each
+value against the contract, pseudonymizes identifiers, redacts free text and hashes the natural key.
+Rows that fail validation are inserted too, with their reason, and then moved to meta.rejects with
+their line (Parquet gives row numbers; for text files an ordered second pass finds the lines of the
+rejected rows only). Rows whose natural key is already present (from an earlier load or earlier in
+the same file) are then deleted and counted as duplicates. Only counts come back to Python."""
 
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ from insights import config
 from insights.contract import Column, Kind, get_kind
 from insights.errors import ConfigurationError, DataContractError, WarehouseError
 from insights.ingestion.mapping import Mapping, date_from_weekday_sql, load_mapping, rule_sql
-from insights.ingestion.privacy import load_key, pseudonym_sql, redact_sql, sql_string
+from insights.ingestion.privacy import load_key, normalize_sql, pseudonym_sql, redact_sql, sql_string, token_sql
 from insights.ingestion.report import FileReport, LoadReport
 from insights.ingestion.sniff import SourceFile, normalize_name, sniff
 from insights.warehouse import connect
@@ -138,13 +137,12 @@ def _relation(con: duckdb.DuckDBPyConnection, src: SourceFile, load_id: int) -> 
     )
     keys = con.execute(
         f"SELECT k FROM (SELECT unnest(json_keys(line)) AS k FROM ({lines}) "
-        "WHERE CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY min(k)"
+        "WHERE CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY k"
     ).fetchall()
     cols = []
-    for i, (key,) in enumerate(keys):
+    for (key,) in keys:
         path_expr = sql_string('$."' + str(key).replace("\\", "\\\\").replace('"', '\\"') + '"')
         cols.append(_SourceColumn(f"json_extract_string(_object, {path_expr})", str(key), "VARCHAR"))
-        _ = i
     # Only lines that are JSON objects are parsed further (json functions raise on malformed input).
     sql = (
         "SELECT _json, _is_object, (_json IS NULL OR trim(_json) = '') AS _is_blank, "
@@ -237,6 +235,7 @@ def _checks(col: Column, v: str, t: str) -> list[tuple[str, str]]:
 
 @dataclass
 class _Plan:
+    prepare_sql: list[str]  # statements to run before the insert (the pseudonym tables)
     insert_sql: str
     present: list[str]  # contract columns found in the file
     absent: list[str]  # optional contract columns not in the file
@@ -309,14 +308,34 @@ def _plan(kind: Kind, rel: _Relation, mapping: Mapping | None, src: SourceFile, 
         checks.insert(1, ("NOT _is_object", "not a JSON object"))
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {sql_string(why)}" for cond, why in checks) + " END"
 
+    typed = f"SELECT *, {', '.join(t_cols)} FROM (SELECT *, {', '.join(v_cols)} FROM ({sql}))"
+
+    # Identifiers repeat (10 million chat events may come from half a million people): hash each
+    # distinct value once, in a temporary table that lives in memory, and join it back.
+    # (The extra pass over a CSV must not record its parse errors a second time.)
+    quiet = typed.replace(rel.sql, rel.rescan_sql) if rel.errors_table else typed
+    prepare, joins, tokens = [], [], {}
+    for col in kind.columns:
+        pii = "id" if kind.name == "assignments" and col.name == "unit_id" else col.pii
+        if pii is None or col.name not in chosen:
+            continue
+        table, t = f"_pseudonyms_{col.name}", quote(f"t_{col.name}")
+        prepare.append(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _value, {token_sql('_value', pii)} AS _token "
+            f"FROM (SELECT DISTINCT {normalize_sql(t, pii)} AS _value FROM ({quiet}) WHERE {t} IS NOT NULL)"
+        )
+        joins.append(f"LEFT JOIN {table} ON {table}._value = {normalize_sql(f'_typed.{t}', pii)}")
+        tokens[col.name] = f"{table}._token"
+    token_cols = "".join(f", {tok} AS {quote('_token_' + name)}" for name, tok in tokens.items())
+
     counters = [c.name for c in kind.columns if c.type == "count" and c.name in chosen]
     for col in kind.columns:
         t = quote(f"t_{col.name}") if col.name in chosen else f"CAST(NULL AS {col.sql_type})"
-        if col.pii is not None:
-            expr = pseudonym_sql(t, col.pii)
-        elif kind.name == "assignments" and col.name == "unit_id":
+        if col.name in tokens and col.pii is not None:
+            expr = quote(f"_token_{col.name}")
+        elif col.name in tokens:  # assignments.unit_id: a person only when the unit is a user
             unit_type = quote("t_unit_type") if "unit_type" in chosen else "NULL"
-            expr = f"(CASE WHEN coalesce({unit_type}, 'user') = 'user' THEN {pseudonym_sql(t, 'id')} ELSE {t} END)"
+            expr = f"(CASE WHEN coalesce({unit_type}, 'user') = 'user' THEN {quote('_token_unit_id')} ELSE {t} END)"
         elif col.redact:
             expr = redact_sql(t)
         elif kind.name == "posts" and col.name == "observed_at" and counters:
@@ -357,13 +376,13 @@ SELECT {", ".join(quote(n) for n in names)}, _extra, {load_id}, hash({key}), _re
 FROM (
   SELECT {", ".join(finals)}, {extra} AS _extra, _reason, {raw} AS _raw, {line} AS _line, {row_hash} AS _rowhash
   FROM (
-    SELECT *, {reason} AS _reason
-    FROM (SELECT *, {", ".join(t_cols)} FROM (SELECT *, {", ".join(v_cols)} FROM ({sql})))
+    SELECT _typed.*{token_cols}, {reason} AS _reason
+    FROM ({typed}) AS _typed {" ".join(joins)}
   )
 )"""
     present = [c for c in kind.column_names if c in chosen]
     absent = [c.name for c in kind.columns if c.name not in chosen]
-    return _Plan(insert, present, absent, [c.name for c in extras])
+    return _Plan(prepare, insert, present, absent, [c.name for c in extras])
 
 
 _READ_PROBLEMS = (
@@ -476,7 +495,15 @@ def _load_file(
     try:
         rel = _relation(con, src, load_id)
         plan = _plan(kind, rel, mapping, src, load_id)
-        con.execute(plan.insert_sql, {k: v for k, v in params.items() if f"${k}" in plan.insert_sql})
+        for statement in plan.prepare_sql:
+            con.execute(statement, {"key": params["key"]})
+        # The engine cannot know how many rows a CSV holds and may pick the file as the build side
+        # of the pseudonym join; the join is written with the small table on the build side.
+        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            con.execute(plan.insert_sql, {k: v for k, v in params.items() if f"${k}" in plan.insert_sql})
+        finally:
+            con.execute("RESET disabled_optimizers")
         structural = _structural_rejects(con, rel, src)
     except duckdb.OutOfMemoryException as exc:
         fingerprint.join()
@@ -506,6 +533,8 @@ def _load_file(
     con.execute(f"DELETE FROM {table} WHERE _load_id = $id AND _reason IS NOT NULL", {"id": load_id})
     if rel.errors_table:
         con.execute(f"DROP TABLE IF EXISTS {rel.errors_table}; DROP TABLE IF EXISTS {rel.errors_table}_scan")
+    for name in kind.column_names:
+        con.execute(f"DROP TABLE IF EXISTS _pseudonyms_{name}")
 
     _trace("rejects", started)
     fingerprint.join()
@@ -588,25 +617,25 @@ def _delete_duplicates(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int)
     its position, so the result does not depend on row order.
     """
     table = kind.table
-    same_key = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in kind.key)
     keys = ", ".join(quote(k) for k in kind.key)
     content = ", ".join(quote(c) for c in kind.column_names)
-    con.execute(
-        f"""
-CREATE OR REPLACE TEMP TABLE _duplicates AS
-SELECT n.rowid AS rid FROM {table} n
-WHERE n._load_id = $id AND EXISTS (
-    SELECT 1 FROM {table} o WHERE o._load_id <> $id AND o._key = n._key AND {same_key})
-UNION
+    within = f"""
 SELECT rid FROM (
     SELECT rowid AS rid,
            row_number() OVER (PARTITION BY _key, {keys} ORDER BY hash({content}), CAST(extra AS VARCHAR)) AS copy
     FROM {table}
     WHERE _load_id = $id AND _key IN (
         SELECT _key FROM {table} WHERE _load_id = $id GROUP BY _key HAVING count(*) > 1)
-) WHERE copy > 1""",
-        {"id": load_id},
-    )
+) WHERE copy > 1"""
+    earlier = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE _load_id <> $id)", {"id": load_id}).fetchone()
+    if earlier and earlier[0]:
+        same_key = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in kind.key)
+        within = f"""
+SELECT n.rowid AS rid FROM {table} n
+WHERE n._load_id = $id AND EXISTS (
+    SELECT 1 FROM {table} o WHERE o._load_id <> $id AND o._key = n._key AND {same_key})
+UNION{within}"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {within}", {"id": load_id})
     row = con.execute("SELECT count(*) FROM _duplicates").fetchone()
     n = int(row[0]) if row else 0
     if n:

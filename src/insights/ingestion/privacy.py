@@ -57,10 +57,15 @@ def normalize_sql(expr: str, pii: PiiKind) -> str:
     return f"trim({expr})"
 
 
-def pseudonym_sql(expr: str, pii: PiiKind, key_param: str = "$key") -> str:
-    """SQL for the keyed pseudonym of `expr`; the key is bound as a parameter, never inlined."""
-    digest = f"sha256({key_param} || '|' || {normalize_sql(expr, pii)})"
+def token_sql(normalized: str, pii: PiiKind, key_param: str = "$key") -> str:
+    """SQL for the keyed pseudonym of an already normalized value; the key is a bound parameter."""
+    digest = f"sha256({key_param} || '|' || {normalized})"
     return f"('{_PREFIXES[pii]}' || left({digest}, {_PSEUDONYM_HEX}))"
+
+
+def pseudonym_sql(expr: str, pii: PiiKind, key_param: str = "$key") -> str:
+    """SQL for the keyed pseudonym of `expr`."""
+    return token_sql(normalize_sql(expr, pii), pii, key_param)
 
 
 def pseudonym(value: str, pii: PiiKind, key: str) -> str:

@@ -119,6 +119,7 @@ def connect(
             raise WarehouseBusyError(message) from None
         raise WarehouseError(f"The warehouse {target} could not be opened: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:

@@ -42,7 +42,7 @@ bench: setup
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra pandas --extra polars --group dev --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra pandas --extra polars --extra reports --group dev --universal \
 		--python-version 3.11 --generate-hashes --quiet -o requirements.lock
 
 clean:

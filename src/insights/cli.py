@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_forget)
+
+    # Command groups that live with their own package register themselves here (argparse only; heavy
+    # imports happen inside their commands).
+    # -- report commands --
+    # -- pipeline commands --
     return parser
 
 

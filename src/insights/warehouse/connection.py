@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -119,7 +120,9 @@ def connect(
             raise WarehouseBusyError(message) from None
         raise WarehouseError(f"The warehouse {target} could not be opened: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    # Inside Jupyter, DuckDB ties this setting to ipywidgets; without them there is no bar anyway.
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test test-fast lint typecheck check bench lock clean
+.PHONY: setup run test test-fast lint typecheck check bench bench-report lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -16,9 +16,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-## run: generate the demo logs, load them into data/insights.duckdb, build and check the warehouse
+## run: generate the demo logs, load them into data/insights.duckdb, build and check the warehouse, then write
+## the weekly report of the last complete week (reports/weekly/<YYYY-Www>/report.html; rewritten, as the demo
+## warehouse was just rebuilt)
 run: setup
 	$(BIN)/insights demo
+	$(BIN)/insights report weekly --force
 
 ## test: the whole test suite, slow tests included
 test: setup
@@ -38,6 +41,10 @@ check: lint typecheck test
 
 bench: setup
 	$(BIN)/python -m bench.ingest
+
+## bench-report: the weekly report on ~1 M post snapshots and ~5 M chat events (target < 60 s)
+bench-report: setup
+	$(BIN)/python -m bench.weekly_report
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:

@@ -16,6 +16,8 @@ from typing import Any
 
 from insights import __version__
 from insights.errors import InsightsError
+from insights.pipelines.cli import register as register_pipeline_commands
+from insights.reports import cli as reports_cli
 
 KIND_CHOICES = ("posts", "post-metrics", "chat", "leads", "assignments")
 
@@ -144,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Command groups that live with their own package register themselves here (argparse only; heavy
     # imports happen inside their commands).
-    # -- report commands --
-    # -- pipeline commands --
+    reports_cli.register(sub)
+    register_pipeline_commands(sub)
     return parser
 
 

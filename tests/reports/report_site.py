@@ -1,0 +1,116 @@
+"""Shared by the report runner and browser tests (not a test module, not a conftest): tiny report notebooks
+and one demo warehouse with a weekly report written from it, built once per test session.
+
+The demo warehouse carries one planted post whose text is an XSS probe, so every report test can check that
+user-written text is shown as text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+XSS_TEXT = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+XSS_POST_ID = "post-xss-probe"
+
+
+def notebook(cells: list[tuple[str, str, list[str]]]) -> dict[str, Any]:
+    """A notebook (as JSON) of (cell_type, source, tags) triples."""
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {
+                "cell_type": kind,
+                "id": f"cell-{i}",
+                "metadata": {"tags": tags} if tags else {},
+                "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for i, (kind, source, tags) in enumerate(cells)
+        ],
+    }
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook(cells), indent=1))
+    return path
+
+
+@dataclass(frozen=True)
+class WeeklySite:
+    """A demo warehouse with the XSS post, and the weekly report of its last complete week."""
+
+    db: Path
+    reports: Path
+    week: Any  # IsoWeek
+    run: Any  # ReportRun
+    report: Any  # WeeklyReport computed in the test process, for counting charts
+
+
+_SITE: dict[str, WeeklySite] = {}
+
+
+def weekly_site(tmp_path_factory: pytest.TempPathFactory) -> WeeklySite:
+    """Build (once per session) the demo warehouse, plant the XSS post and write the weekly report."""
+    if "site" not in _SITE:
+        _SITE["site"] = _build(tmp_path_factory.mktemp("weekly-site"))
+    return _SITE["site"]
+
+
+def _build(root: Path) -> WeeklySite:
+    from insights.demo import run_demo
+    from insights.reports.runner import weekly
+    from insights.reports.weekly import weekly_report
+    from insights.reports.weeks import IsoWeek
+    from insights.warehouse import connect
+    from insights.warehouse.build import build
+
+    db = root / "wh" / "insights.duckdb"
+    run_demo(db=db, out_dir=root / "demo", n_posts=300, n_sessions=3000)
+    week = IsoWeek.last_complete()
+    with connect(db) as con:
+        plant_xss_post(con, week)
+        build(con)
+    run = weekly(week, db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS)
+    with connect(db, read_only=True) as con:
+        report = weekly_report(con, week)
+    return WeeklySite(db=db, reports=root / "reports", week=week, run=run, report=report)
+
+
+def plant_xss_post(con: Any, week: Any) -> None:
+    """Copy the best post of the week's 7-day cohort as a new post whose text is an XSS probe and whose
+    counters are doubled, so it tops the week's post ranking. Call build() afterwards."""
+    start, end = week.start, week.end
+    row = con.execute(
+        """
+        SELECT post_id FROM marts.posts
+        WHERE published_at >= $start - INTERVAL 7 DAY AND published_at < $end - INTERVAL 7 DAY AND is_7d_observed
+        ORDER BY (likes_7d + comments_7d + shares_7d + saves_7d) / nullif(impressions_7d, 0) DESC NULLS LAST
+        LIMIT 1
+        """,
+        {"start": start, "end": end},
+    ).fetchone()
+    assert row is not None, "the demo warehouse has no post in the week's 7-day cohort"
+    source = row[0]
+    con.execute(
+        "INSERT INTO raw.posts SELECT * REPLACE ($id AS post_id, $text AS text) FROM raw.posts WHERE post_id = $src",
+        {"id": XSS_POST_ID, "text": XSS_TEXT, "src": source},
+    )
+    con.execute(
+        """
+        INSERT INTO raw.post_metrics
+        SELECT * REPLACE ($id AS post_id, impressions * 2 AS impressions, likes * 4 AS likes,
+                          comments * 4 AS comments, shares * 4 AS shares, saves * 4 AS saves)
+        FROM raw.post_metrics WHERE post_id = $src
+        """,
+        {"id": XSS_POST_ID, "src": source},
+    )

@@ -143,7 +143,7 @@ def run_report(
     reports_root = Path(reports_root)
     final_dir = reports_root / name / period
     if (final_dir / MANIFEST_NAME).is_file() and not force:
-        return _finished_run(name, period, final_dir, reports_root)
+        return _finished_run(name, period, final_dir, reports_root, skipped=True)
 
     work_dir = final_dir.parent / f".{period}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work_dir.mkdir(parents=True)
@@ -194,18 +194,8 @@ def run_report(
     finally:
         if work_dir.exists():
             shutil.rmtree(work_dir, ignore_errors=True)
-    index = update_index(reports_root)
-    return ReportRun(
-        name=name,
-        period=period,
-        html_path=final_dir / HTML_NAME,
-        notebook_path=final_dir / NOTEBOOK_NAME,
-        manifest_path=final_dir / MANIFEST_NAME,
-        skipped=False,
-        durations=durations,
-        headline=str(manifest["headline"]),
-        index_path=index,
-    )
+    update_index(reports_root)
+    return _finished_run(name, period, final_dir, reports_root, skipped=False)
 
 
 def weekly(
@@ -366,7 +356,8 @@ def _template_cell_number(notebook: ReportNotebook, source: str) -> int | str:
     return "?"
 
 
-def _finished_run(name: str, period: str, final_dir: Path, reports_root: Path) -> ReportRun:
+def _finished_run(name: str, period: str, final_dir: Path, reports_root: Path, *, skipped: bool) -> ReportRun:
+    """The record of a run whose folder is in place, read back from its manifest."""
     try:
         manifest = json.loads((final_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -377,7 +368,7 @@ def _finished_run(name: str, period: str, final_dir: Path, reports_root: Path) -
         html_path=final_dir / HTML_NAME,
         notebook_path=final_dir / NOTEBOOK_NAME,
         manifest_path=final_dir / MANIFEST_NAME,
-        skipped=True,
+        skipped=skipped,
         durations={k: float(v) for k, v in (manifest.get("durations") or {}).items()},
         headline=str(manifest.get("headline") or ""),
         index_path=reports_root / "index.html",

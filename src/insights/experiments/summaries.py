@@ -1,0 +1,199 @@
+"""Sufficient statistics of one arm: small, addable records that the warehouse can produce in one grouped pass.
+
+Adding two records gives exactly the record of the pooled units (the parallel-variance formula of Chan, Golub and
+LeVeque), so days and segments combine without re-querying the rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from insights.errors import invalid_parameter
+
+__all__ = ["CovarianceStats", "SampleStats"]
+
+
+def _check_count(value: object, name: str, function: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise invalid_parameter(name, function, "must be a non-negative integer", value)
+    return int(value)
+
+
+def _as_vector(values: ArrayLike, name: str, function: str) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise invalid_parameter(name, function, "must be one-dimensional", f"an array of shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise invalid_parameter(name, function, "must contain only finite numbers", "NaN or infinity")
+    return array
+
+
+def _m2(n: int, variance: float) -> float:
+    """Centered sum of squares; zero for fewer than two units, where the sample variance is undefined."""
+    return 0.0 if n < 2 else variance * (n - 1)
+
+
+def _variance(n: int, m2: float) -> float:
+    return math.nan if n < 2 else max(m2, 0.0) / (n - 1)
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    """Sufficient statistics of one arm for one metric: count, mean and sample variance (ddof=1).
+
+    For a proportion, ``mean`` is the rate p and ``variance`` is p(1 - p) n / (n - 1). An empty arm has NaN mean and
+    variance; a one-unit arm has NaN variance. Records add exactly:
+
+    >>> (SampleStats.from_values([1.0, 2.0]) + SampleStats.from_values([3.0])).variance
+    1.0
+    """
+
+    n: int
+    mean: float
+    variance: float
+
+    def __post_init__(self) -> None:
+        _check_count(self.n, "n", "SampleStats")
+        if self.n >= 2 and not self.variance >= 0:
+            raise invalid_parameter("variance", "SampleStats", "must be non-negative", self.variance)
+
+    @classmethod
+    def from_values(cls, values: ArrayLike) -> SampleStats:
+        """Summarise unit-level values (a one-dimensional array of finite numbers)."""
+        array = _as_vector(values, "values", "SampleStats.from_values")
+        n = int(array.size)
+        if n == 0:
+            return cls(0, math.nan, math.nan)
+        mean = float(array.mean())
+        return cls(n, mean, float(array.var(ddof=1)) if n >= 2 else math.nan)
+
+    @classmethod
+    def from_proportion(cls, successes: int, n: int) -> SampleStats:
+        """Summarise ``successes`` out of ``n`` binary units."""
+        n = _check_count(n, "n", "SampleStats.from_proportion")
+        successes = _check_count(successes, "successes", "SampleStats.from_proportion")
+        if successes > n:
+            raise invalid_parameter("successes", "SampleStats.from_proportion", f"must be at most n={n}", successes)
+        if n == 0:
+            return cls(0, math.nan, math.nan)
+        p = successes / n
+        return cls(n, p, p * (1.0 - p) * n / (n - 1) if n >= 2 else math.nan)
+
+    @classmethod
+    def from_sums(cls, n: int, total: float, total_sq: float) -> SampleStats:
+        """Summarise from the count, the sum and the sum of squares (as a SQL ``GROUP BY`` returns them).
+
+        Subtracting squares loses precision when the mean is large next to the spread; prefer centered moments
+        from the engine when they are available.
+        """
+        n = _check_count(n, "n", "SampleStats.from_sums")
+        if n == 0:
+            return cls(0, math.nan, math.nan)
+        mean = total / n
+        return cls(n, mean, _variance(n, total_sq - total * mean))
+
+    @property
+    def total(self) -> float:
+        """Sum of the values (zero for an empty arm)."""
+        return 0.0 if self.n == 0 else self.mean * self.n
+
+    def __add__(self, other: object) -> SampleStats:
+        if not isinstance(other, SampleStats):
+            return NotImplemented
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.n / n
+        m2 = _m2(self.n, self.variance) + _m2(other.n, other.variance) + delta * delta * self.n * other.n / n
+        return SampleStats(n, mean, _variance(n, m2))
+
+
+@dataclass(frozen=True)
+class CovarianceStats:
+    """Sufficient statistics of two metrics measured on the same units of one arm; addable.
+
+    ``x`` is the analysed metric (or a ratio's numerator) and ``y`` the covariate (the pre-period value for CUPED, or
+    a ratio's denominator). Variances and the covariance use ddof=1; they are NaN below two units.
+    """
+
+    n: int
+    mean_x: float
+    mean_y: float
+    var_x: float
+    var_y: float
+    cov_xy: float
+
+    def __post_init__(self) -> None:
+        _check_count(self.n, "n", "CovarianceStats")
+        if self.n >= 2:
+            for name in ("var_x", "var_y"):
+                if not getattr(self, name) >= 0:
+                    raise invalid_parameter(name, "CovarianceStats", "must be non-negative", getattr(self, name))
+
+    @classmethod
+    def from_values(cls, x: ArrayLike, y: ArrayLike) -> CovarianceStats:
+        """Summarise paired unit-level values ``x`` (metric) and ``y`` (covariate) of equal length."""
+        xs = _as_vector(x, "x", "CovarianceStats.from_values")
+        ys = _as_vector(y, "y", "CovarianceStats.from_values")
+        if xs.size != ys.size:
+            raise invalid_parameter(
+                "y", "CovarianceStats.from_values", f"must have the length of x ({xs.size})", ys.size
+            )
+        n = int(xs.size)
+        if n == 0:
+            return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+        if n == 1:
+            return cls(1, float(xs[0]), float(ys[0]), math.nan, math.nan, math.nan)
+        cov = np.cov(xs, ys, ddof=1)
+        return cls(n, float(xs.mean()), float(ys.mean()), float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1]))
+
+    @classmethod
+    def from_sums(
+        cls, n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
+    ) -> CovarianceStats:
+        """Summarise from the count, sums, sums of squares and the sum of cross products."""
+        n = _check_count(n, "n", "CovarianceStats.from_sums")
+        if n == 0:
+            return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+        mx, my = sum_x / n, sum_y / n
+        cov = math.nan if n < 2 else (sum_xy - sum_x * my) / (n - 1)
+        return cls(n, mx, my, _variance(n, sum_xx - sum_x * mx), _variance(n, sum_yy - sum_y * my), cov)
+
+    @property
+    def x(self) -> SampleStats:
+        """The metric's own statistics."""
+        return SampleStats(self.n, self.mean_x, self.var_x)
+
+    @property
+    def y(self) -> SampleStats:
+        """The covariate's own statistics."""
+        return SampleStats(self.n, self.mean_y, self.var_y)
+
+    def __add__(self, other: object) -> CovarianceStats:
+        if not isinstance(other, CovarianceStats):
+            return NotImplemented
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        dx, dy = other.mean_x - self.mean_x, other.mean_y - self.mean_y
+        weight = self.n * other.n / n
+        mxx = _m2(self.n, self.var_x) + _m2(other.n, other.var_x) + dx * dx * weight
+        myy = _m2(self.n, self.var_y) + _m2(other.n, other.var_y) + dy * dy * weight
+        mxy = _m2(self.n, self.cov_xy) + _m2(other.n, other.cov_xy) + dx * dy * weight
+        return CovarianceStats(
+            n,
+            self.mean_x + dx * other.n / n,
+            self.mean_y + dy * other.n / n,
+            _variance(n, mxx),
+            _variance(n, myy),
+            math.nan if n < 2 else mxy / (n - 1),
+        )

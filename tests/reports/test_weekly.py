@@ -23,7 +23,6 @@ import pytest
 from insights.errors import InvalidParameterError, WarehouseError
 from insights.reports import _text
 from insights.reports.weekly import SECTION_KEYS, WeeklyReport, weekly_report
-from insights.reports.weekly_queries import fetch_weekly_data
 from insights.reports.weeks import IsoWeek
 from insights.warehouse import build, connect
 
@@ -147,13 +146,6 @@ def test_default_week_is_the_last_complete_one(con: duckdb.DuckDBPyConnection) -
     [
         ({"week": "2026-46"}, "'week' parameter of IsoWeek.parse"),
         ({"week": 202646}, "'week' parameter of weekly_report must be an IsoWeek"),
-        (
-            {"post_age_days": 0},
-            "'post_age_days' parameter of weekly_report must be a whole number of days from 1 to 90",
-        ),
-        ({"post_age_days": 91}, "Got 91 instead"),
-        ({"post_age_days": 7.0}, "Got 7.0 instead"),
-        ({"post_age_days": True}, "Got True instead"),
     ],
 )
 def test_bad_arguments_raise_one_sentence(con: duckdb.DuckDBPyConnection, kwargs: dict[str, Any], message: str) -> None:
@@ -304,31 +296,6 @@ def test_engagement_takeaways_name_the_best_and_worst_group_of_the_table(report:
     assert takeaway.startswith(best["group"].capitalize() + " posts engaged")
     assert f"as much as {worst['group']} posts this week" in takeaway
     assert _text.rate(best["engagement_rate_7d"]) in takeaway and _text.rate(worst["engagement_rate_7d"]) in takeaway
-
-
-def test_interpolating_the_snapshots_at_7_days_agrees_with_the_mart(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek
-) -> None:
-    mart = fetch_weekly_data(con, week, 7, interpolate=False)
-    snapshots = fetch_weekly_data(con, week, 7, interpolate=True)
-    assert mart.cohorts.keys() == snapshots.cohorts.keys()
-    for k, row in mart.cohorts.items():
-        other = snapshots.cohorts[k]
-        assert (row["n_posts"], row["n_measured"]) == (other["n_posts"], other["n_measured"])
-        assert row["impressions"] == pytest.approx(other["impressions"])
-        assert row["engagements"] == pytest.approx(other["engagements"])
-    assert [r["post_id"] for r in mart.top_bottom] == [r["post_id"] for r in snapshots.top_bottom]
-
-
-def test_another_post_age_changes_the_cohort(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> None:
-    report = weekly_report(con, week, post_age_days=3)
-    row = headline_row(report, "Engagement rate at 3 days")
-    assert report.section("engagement").title == "Engagement at 3 days"
-    n_cohort = count_between(
-        con, "marts.posts", "published_at", week.start - timedelta(days=3), week.end - timedelta(days=3)
-    )
-    assert report.section("engagement").table.iloc[0]["n_posts"] <= n_cohort
-    assert 0 < row["this_week"] < 0.2
 
 
 # --- posts, funnel, leads -------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ __all__ = ["SECTION_KEYS", "Chart", "Section", "WeeklyReport", "weekly_report"]
 
 #: The sections of a weekly report, in reading order.
 SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "data_quality")
-MAX_POST_AGE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -121,28 +120,18 @@ def _coerce_week(week: IsoWeek | str | None) -> IsoWeek:
     raise invalid_parameter("week", "weekly_report", "must be an IsoWeek, a 'YYYY-Www' string or None", week)
 
 
-def weekly_report(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek | str | None = None, *, post_age_days: int = 7
-) -> WeeklyReport:
+def weekly_report(con: duckdb.DuckDBPyConnection, week: IsoWeek | str | None = None) -> WeeklyReport:
     """Read one ISO week from the warehouse behind `con` and write it up.
 
-    `week` defaults to the last complete ISO week (UTC). `post_age_days` is the fixed age at which posts are
-    compared: engagement and impressions are counted that many days after publishing, for the posts that
-    reached that age during the week. At 7 the marts' `*_7d` columns are used as they are; any other age
-    (1 to 90) interpolates the snapshots with the same rule. The connection may be read-only; nothing is
-    written, opened or closed.
+    `week` defaults to the last complete ISO week (UTC). Posts are compared at the fixed age of 7 days
+    (marts.posts' `*_7d` columns): engagement and impressions as they stood 7 days after publishing, for the
+    posts that reached that age during the week. The connection may be read-only; nothing is written,
+    opened or closed.
     """
     if not isinstance(con, duckdb.DuckDBPyConnection):
         raise invalid_parameter("con", "weekly_report", "must be a DuckDB connection to the warehouse", con)
-    if not isinstance(post_age_days, int) or isinstance(post_age_days, bool) or not 1 <= post_age_days <= 90:
-        raise invalid_parameter(
-            "post_age_days",
-            "weekly_report",
-            f"must be a whole number of days from 1 to {MAX_POST_AGE_DAYS}",
-            post_age_days,
-        )
     iso_week = _coerce_week(week)
-    data = fetch_weekly_data(con, iso_week, post_age_days)
+    data = fetch_weekly_data(con, iso_week)
     headline, sections = build_sections(data)
     return WeeklyReport(
         week=iso_week,
@@ -150,5 +139,5 @@ def weekly_report(
         sections=sections,
         row_counts=data.row_counts,
         query_seconds=data.query_seconds,
-        post_age_days=post_age_days,
+        post_age_days=data.age_days,
     )

@@ -5,10 +5,9 @@ most a few hundred rows, whatever the size of the logs. Weeks and days are count
 (`epoch`), so the answer never depends on the session's time zone. Index 0 is the report's week, -1 the week
 before, and so on; "the 4 weeks before" are the indexes -4 to -1.
 
-The engagement queries read posts at a fixed age (`age_days`, default 7). At 7 days they use the
-`*_7d` columns of marts.posts; at any other age they interpolate staging.post_metrics with the rule
-marts.posts documents (linear between the snapshots around the mark; NULL when no snapshot reaches it).
-The cohort of a week is the posts whose age mark falls in it: published in [start - age, end - age).
+The engagement queries read posts at the fixed age of 7 days, from the `*_7d` columns of marts.posts (the one
+place that defines how a counter at a fixed age is read from the snapshots). The cohort of a week is the
+posts whose 7-day mark falls in it: published in [start - 7 days, end - 7 days).
 """
 
 from __future__ import annotations
@@ -23,6 +22,9 @@ import duckdb
 
 from insights.errors import WarehouseError
 from insights.reports.weeks import IsoWeek
+
+#: The fixed post age of the engagement numbers: the age of marts.posts' `*_7d` columns.
+POST_AGE_DAYS = 7
 
 #: Tables the report reads; a warehouse without them has not been built.
 TABLES = (
@@ -88,68 +90,6 @@ aged AS (
     FROM marts.posts
     WHERE published_at >= $start - to_days(CAST($age_days AS INTEGER) + 28)
         AND published_at < $end - to_days(CAST($age_days AS INTEGER))
-)"""
-
-_AGED_INTERPOLATED = """
-cohort AS (
-    SELECT
-        post_id, platform, account_id, content_type, origin, published_at, text,
-        published_at + to_days(CAST($age_days AS INTEGER)) AS mark_at
-    FROM marts.posts
-    WHERE published_at >= $start - to_days(CAST($age_days AS INTEGER) + 28)
-        AND published_at < $end - to_days(CAST($age_days AS INTEGER))
-),
-snapshots AS (
-    SELECT post_id, observed_at, metric, value
-    FROM (
-        SELECT post_id, observed_at, impressions, likes, comments, shares, saves
-        FROM staging.post_metrics
-        WHERE post_id IN (SELECT post_id FROM cohort)
-    ) UNPIVOT (value FOR metric IN (impressions, likes, comments, shares, saves))
-),
-per_metric AS (
-    SELECT
-        s.post_id,
-        s.metric,
-        c.published_at,
-        c.mark_at,
-        max(s.observed_at) FILTER (WHERE s.observed_at < c.mark_at) AS before_at,
-        arg_max(s.value, s.observed_at) FILTER (WHERE s.observed_at < c.mark_at) AS before_value,
-        min(s.observed_at) FILTER (WHERE s.observed_at >= c.mark_at) AS after_at,
-        arg_min(s.value, s.observed_at) FILTER (WHERE s.observed_at >= c.mark_at) AS after_value
-    FROM snapshots AS s
-    INNER JOIN cohort AS c ON c.post_id = s.post_id
-    GROUP BY s.post_id, s.metric, c.published_at, c.mark_at
-),
-interpolated AS (
-    SELECT
-        post_id,
-        metric,
-        CASE
-            WHEN after_at IS NULL THEN NULL
-            WHEN after_at = mark_at THEN CAST(after_value AS DOUBLE)
-            ELSE coalesce(before_value, 0) + (after_value - coalesce(before_value, 0))
-                * (epoch(mark_at) - epoch(coalesce(before_at, published_at)))
-                / (epoch(after_at) - epoch(coalesce(before_at, published_at)))
-        END AS value_at_age
-    FROM per_metric
-),
-at_age AS (
-    SELECT
-        post_id,
-        max(value_at_age) FILTER (WHERE metric = 'impressions') AS impressions_at_age,
-        coalesce(sum(value_at_age) FILTER (WHERE metric <> 'impressions'), 0) AS engagements_at_age
-    FROM interpolated
-    GROUP BY post_id
-),
-aged AS (
-    SELECT
-        c.post_id, c.platform, c.account_id, c.content_type, c.origin, c.published_at, c.text,
-        a.impressions_at_age,
-        CASE WHEN a.impressions_at_age IS NOT NULL THEN a.engagements_at_age END AS engagements_at_age,
-        CAST(floor((epoch(c.published_at) + 86400 * $age_days - epoch($start)) / 604800) AS INTEGER) AS cohort_week
-    FROM cohort AS c
-    LEFT JOIN at_age AS a ON a.post_id = c.post_id
 )"""
 
 _COHORTS = """
@@ -357,16 +297,9 @@ WHERE published_at >= $start - to_days(CAST($age_days AS INTEGER)) AND published
 """
 
 
-def aged_posts_query(age_days: int, select: str, *, interpolate: bool | None = None) -> str:
-    """WITH <the posts at their age mark, as `aged`> followed by `select` (constants of this module only).
-
-    At 7 days the marts' `*_7d` columns are read; `interpolate=True` computes them from the snapshots instead
-    (the tests check that both agree).
-    """
-    if interpolate is None:
-        interpolate = age_days != 7
-    aged = _AGED_INTERPOLATED if interpolate else _AGED_FROM_MARTS
-    return "WITH " + aged + ("" if select.startswith(",") else "\n") + select
+def aged_posts_query(select: str) -> str:
+    """WITH <the posts at their 7-day mark, as `aged`> followed by `select` (constants of this module only)."""
+    return "WITH " + _AGED_FROM_MARTS + ("" if select.startswith(",") else "\n") + select
 
 
 @dataclass
@@ -451,23 +384,19 @@ def _check_tables(runner: _Runner) -> None:
         )
 
 
-def fetch_weekly_data(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, age_days: int, *, interpolate: bool | None = None
-) -> WeeklyData:
+def fetch_weekly_data(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> WeeklyData:
     """Ask the warehouse every question of the weekly report (aggregates only)."""
+    age_days = POST_AGE_DAYS
     runner = _Runner(con, {"start": week.start, "end": week.end, "age_days": age_days})
     _check_tables(runner)
     table_rows = {str(r["table_name"]): int(r["n_rows"]) for r in runner.rows("table_rows", _TABLE_ROWS)}
     span = {str(r["log"]): (r["first_at"], r["last_at"]) for r in runner.rows("span", _SPAN)}
     posts_published = {int(r["week_index"]): int(r["n_posts"]) for r in runner.rows("posts", _POSTS_PUBLISHED)}
-    cohorts = {
-        int(r["week_index"]): r
-        for r in runner.rows("cohorts", aged_posts_query(age_days, _COHORTS, interpolate=interpolate))
-    }
-    engagement_by = runner.rows("engagement_by", aged_posts_query(age_days, _ENGAGEMENT_BY, interpolate=interpolate))
+    cohorts = {int(r["week_index"]): r for r in runner.rows("cohorts", aged_posts_query(_COHORTS))}
+    engagement_by = runner.rows("engagement_by", aged_posts_query(_ENGAGEMENT_BY))
     top_bottom = runner.rows(
         "top_bottom",
-        aged_posts_query(age_days, _TOP_BOTTOM, interpolate=interpolate),
+        aged_posts_query(_TOP_BOTTOM),
         min_impressions=float(MIN_IMPRESSIONS),
         min_share=MIN_IMPRESSIONS_SHARE_OF_MEDIAN,
         text_chars=TEXT_CHARS,

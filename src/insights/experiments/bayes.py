@@ -18,6 +18,7 @@ from scipy import special, stats
 
 from insights.errors import invalid_parameter
 from insights.experiments.stats import SampleStats
+from insights.params import check_count
 
 __all__ = ["BayesNormalResult", "bayes_normal", "beta_binomial_prob_better"]
 
@@ -115,12 +116,6 @@ def bayes_normal(
     )
 
 
-def _check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise invalid_parameter(name, "beta_binomial_prob_better", "must be a non-negative integer", value)
-    return int(value)
-
-
 def _prob_b_beats_a(alpha_a: int, beta_a: int, alpha_b: int, beta_b: int) -> float:
     # Evan Miller: P(p_B > p_A) = sum over i < alpha_B of
     #   B(alpha_A + i, beta_A + beta_B) / ((beta_B + i) B(1 + i, beta_B) B(alpha_A, beta_A))
@@ -150,8 +145,14 @@ def beta_binomial_prob_better(
     >>> round(beta_binomial_prob_better(0, 0, 1, 1), 12)  # Beta(2, 1) against Beta(1, 1): 2/3
     0.666666666667
     """
-    a_s, a_total = _check_count(a_successes, "a_successes"), _check_count(a_n, "a_n")
-    b_s, b_total = _check_count(b_successes, "b_successes"), _check_count(b_n, "b_n")
+    a_s, a_total = (
+        check_count("a_successes", "beta_binomial_prob_better", a_successes),
+        check_count("a_n", "beta_binomial_prob_better", a_n),
+    )
+    b_s, b_total = (
+        check_count("b_successes", "beta_binomial_prob_better", b_successes),
+        check_count("b_n", "beta_binomial_prob_better", b_n),
+    )
     if a_s > a_total:
         raise invalid_parameter("a_successes", "beta_binomial_prob_better", f"must be at most a_n={a_total}", a_s)
     if b_s > b_total:

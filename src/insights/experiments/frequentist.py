@@ -18,6 +18,7 @@ from scipy import stats as sps
 
 from insights.errors import invalid_parameter
 from insights.experiments.summaries import CovarianceStats, SampleStats
+from insights.params import check_choice, check_instance, check_open_unit
 
 __all__ = ["EffectResult", "cuped", "proportion_z_test", "welch_test"]
 
@@ -56,22 +57,6 @@ class EffectResult:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict, in declaration order."""
         return asdict(self)
-
-
-def _check_alpha(alpha: object, function: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise invalid_parameter("alpha", function, "must be in (0, 1)", alpha)
-    return float(alpha)
-
-
-def _check_choice(value: object, name: str, function: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise invalid_parameter(name, function, "must be one of " + ", ".join(choices), value)
-
-
-def _check_type(value: object, name: str, function: str, kind: type) -> None:
-    if not isinstance(value, kind):
-        raise invalid_parameter(name, function, f"must be a {kind.__name__}", type(value).__name__)
 
 
 def _p_value(statistic: float, alternative: str, df: float | None) -> float:
@@ -146,11 +131,11 @@ def welch_test(
     (1.0, 0.1, None)
     """
     function = "welch_test"
-    _check_type(control, "control", function, SampleStats)
-    _check_type(treatment, "treatment", function, SampleStats)
-    alpha = _check_alpha(alpha, function)
-    _check_choice(alternative, "alternative", function, _ALTERNATIVES)
-    _check_choice(relative_ci, "relative_ci", function, _RELATIVE_CIS)
+    check_instance("control", function, control, SampleStats)
+    check_instance("treatment", function, treatment, SampleStats)
+    alpha = check_open_unit("alpha", function, alpha)
+    check_choice("alternative", function, alternative, _ALTERNATIVES)
+    check_choice("relative_ci", function, relative_ci, _RELATIVE_CIS)
     method = f"welch t, {alternative}, relative CI by {'delta method' if relative_ci == 'delta' else 'log ratio'}"
 
     note = _size_note(control, treatment)
@@ -209,15 +194,15 @@ def proportion_z_test(
     (0.03, True)
     """
     function = "proportion_z_test"
-    _check_type(control, "control", function, SampleStats)
-    _check_type(treatment, "treatment", function, SampleStats)
+    check_instance("control", function, control, SampleStats)
+    check_instance("treatment", function, treatment, SampleStats)
     for name in ("pooled", "continuity"):
         value = pooled if name == "pooled" else continuity
         if not isinstance(value, bool):
             raise invalid_parameter(name, function, "must be True or False", value)
-    alpha = _check_alpha(alpha, function)
-    _check_choice(alternative, "alternative", function, _ALTERNATIVES)
-    _check_choice(relative_ci, "relative_ci", function, _RELATIVE_CIS)
+    alpha = check_open_unit("alpha", function, alpha)
+    check_choice("alternative", function, alternative, _ALTERNATIVES)
+    check_choice("relative_ci", function, relative_ci, _RELATIVE_CIS)
     for name, arm in (("control", control), ("treatment", treatment)):
         if arm.n > 0 and not 0 <= arm.mean <= 1:
             raise invalid_parameter(name, function, "must have a mean (rate) in [0, 1]", arm.mean)
@@ -289,11 +274,11 @@ def cuped(
     is ``zero_covariate_variance``.
     """
     function = "cuped"
-    _check_type(control, "control", function, CovarianceStats)
-    _check_type(treatment, "treatment", function, CovarianceStats)
-    alpha = _check_alpha(alpha, function)
-    _check_choice(alternative, "alternative", function, _ALTERNATIVES)
-    _check_choice(relative_ci, "relative_ci", function, _RELATIVE_CIS)
+    check_instance("control", function, control, CovarianceStats)
+    check_instance("treatment", function, treatment, CovarianceStats)
+    alpha = check_open_unit("alpha", function, alpha)
+    check_choice("alternative", function, alternative, _ALTERNATIVES)
+    check_choice("relative_ci", function, relative_ci, _RELATIVE_CIS)
     note = _size_note(control.x, treatment.x)
     if note is not None:
         raw = welch_test(control.x, treatment.x, alpha=alpha, alternative=alternative, relative_ci=relative_ci)

@@ -26,6 +26,7 @@ from typing import Literal
 from scipy import optimize, stats
 
 from insights.errors import invalid_parameter
+from insights.params import check_open_unit
 
 __all__ = [
     "MdeResult",
@@ -137,14 +138,8 @@ class PowerResult:
     alpha: float
 
 
-def _check_probability(value: float, name: str, function: str) -> float:
-    if not (isinstance(value, int | float) and 0 < value < 1):
-        raise invalid_parameter(name, function, "must be in (0, 1)", value)
-    return float(value)
-
-
 def _check_common(alpha: float, ratio: float, cuped_correlation: float, function: str) -> None:
-    _check_probability(alpha, "alpha", function)
+    check_open_unit("alpha", function, alpha)
     if not (isinstance(ratio, int | float) and math.isfinite(ratio) and ratio > 0):
         raise invalid_parameter("ratio", function, "must be a positive finite number", ratio)
     if not (isinstance(cuped_correlation, int | float) and -1 < cuped_correlation < 1):
@@ -257,7 +252,7 @@ def sample_size(
     393
     """
     _check_common(alpha, ratio, cuped_correlation, "sample_size")
-    target = _check_probability(power, "power", "sample_size")
+    target = check_open_unit("power", "sample_size", power)
     if daily_units is not None and not (
         isinstance(daily_units, int | float) and math.isfinite(daily_units) and daily_units > 0
     ):
@@ -290,7 +285,7 @@ def minimum_detectable_effect(
     0.2
     """
     _check_common(alpha, ratio, cuped_correlation, "minimum_detectable_effect")
-    target = _check_probability(power, "power", "minimum_detectable_effect")
+    target = check_open_unit("power", "minimum_detectable_effect", power)
     if not (isinstance(n_control, int | float) and math.isfinite(n_control) and n_control > 0):
         raise invalid_parameter("n_control", "minimum_detectable_effect", "must be a positive number", n_control)
     n = float(n_control)

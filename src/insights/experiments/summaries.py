@@ -13,14 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from insights.errors import invalid_parameter
+from insights.params import check_count
 
 __all__ = ["CovarianceStats", "SampleStats"]
-
-
-def _check_count(value: object, name: str, function: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise invalid_parameter(name, function, "must be a non-negative integer", value)
-    return int(value)
 
 
 def _as_vector(values: ArrayLike, name: str, function: str) -> NDArray[np.float64]:
@@ -57,7 +52,7 @@ class SampleStats:
     variance: float
 
     def __post_init__(self) -> None:
-        _check_count(self.n, "n", "SampleStats")
+        check_count("n", "SampleStats", self.n)
         if self.n >= 2 and not self.variance >= 0:
             raise invalid_parameter("variance", "SampleStats", "must be non-negative", self.variance)
 
@@ -74,8 +69,8 @@ class SampleStats:
     @classmethod
     def from_proportion(cls, successes: int, n: int) -> SampleStats:
         """Summarise ``successes`` out of ``n`` binary units."""
-        n = _check_count(n, "n", "SampleStats.from_proportion")
-        successes = _check_count(successes, "successes", "SampleStats.from_proportion")
+        n = check_count("n", "SampleStats.from_proportion", n)
+        successes = check_count("successes", "SampleStats.from_proportion", successes)
         if successes > n:
             raise invalid_parameter("successes", "SampleStats.from_proportion", f"must be at most n={n}", successes)
         if n == 0:
@@ -90,7 +85,7 @@ class SampleStats:
         Subtracting squares loses precision when the mean is large next to the spread; prefer centered moments
         from the engine when they are available.
         """
-        n = _check_count(n, "n", "SampleStats.from_sums")
+        n = check_count("n", "SampleStats.from_sums", n)
         if n == 0:
             return cls(0, math.nan, math.nan)
         mean = total / n
@@ -131,7 +126,7 @@ class CovarianceStats:
     cov_xy: float
 
     def __post_init__(self) -> None:
-        _check_count(self.n, "n", "CovarianceStats")
+        check_count("n", "CovarianceStats", self.n)
         if self.n >= 2:
             for name in ("var_x", "var_y"):
                 if not getattr(self, name) >= 0:
@@ -159,7 +154,7 @@ class CovarianceStats:
         cls, n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
     ) -> CovarianceStats:
         """Summarise from the count, sums, sums of squares and the sum of cross products."""
-        n = _check_count(n, "n", "CovarianceStats.from_sums")
+        n = check_count("n", "CovarianceStats.from_sums", n)
         if n == 0:
             return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan)
         mx, my = sum_x / n, sum_y / n

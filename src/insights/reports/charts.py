@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # plotly ships no type information
 
@@ -63,16 +64,7 @@ def rate_bars(
         )
     )
     if context_rates is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=names,
-                y=list(context_rates),
-                name=context_name,
-                mode="markers",
-                marker={"color": CONTEXT, "symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#4b5563"}},
-                hovertemplate="%{x}: %{y:.2%} (" + html.escape(context_name, quote=False) + ")<extra></extra>",
-            )
-        )
+        _add_context(fig, names, list(context_rates), context_name, horizontal=False, number="%{y:.2%}")
     _style(fig, title, x_title, y_title, legend=context_rates is not None)
     fig.update_yaxes(tickformat=".1%", rangemode="tozero")
     return fig
@@ -101,16 +93,7 @@ def count_bars(
         )
     )
     if context_values is not None:
-        fig.add_trace(
-            go.Scatter(
-                y=names,
-                x=list(context_values),
-                name=context_name,
-                mode="markers",
-                marker={"color": CONTEXT, "symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#4b5563"}},
-                hovertemplate="%{y}: %{x:,.1f} (" + html.escape(context_name, quote=False) + ")<extra></extra>",
-            )
-        )
+        _add_context(fig, names, list(context_values), context_name, horizontal=True, number="%{x:,.1f}")
     _style(fig, title, x_title, y_title, legend=context_values is not None, height=max(260, 90 + 42 * len(names)))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(rangemode="tozero")
@@ -171,3 +154,20 @@ def daily_bars(
     _style(fig, title, "day", y_title)
     fig.update_yaxes(rangemode="tozero")
     return fig
+
+
+def _add_context(
+    fig: go.Figure, names: list[str], values: list[Any], legend_name: str, *, horizontal: bool, number: str
+) -> None:
+    """The comparison period as diamond markers over the bars (one look for every chart)."""
+    category = "%{y}" if horizontal else "%{x}"
+    axes = {"y": names, "x": values} if horizontal else {"x": names, "y": values}
+    fig.add_trace(
+        go.Scatter(
+            **axes,
+            name=legend_name,
+            mode="markers",
+            marker={"color": CONTEXT, "symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#4b5563"}},
+            hovertemplate=f"{category}: {number} (" + html.escape(legend_name, quote=False) + ")<extra></extra>",
+        )
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class DemoSummary:
     checks: Any
     warehouse: Any
     seconds: float
+    #: the planted effects of the generated logs (insights.datasets.DemoTruth)
+    truth: Any = None
 
     @property
     def checks_passed(self) -> bool:
@@ -74,8 +77,12 @@ def run_demo(
     n_posts: int = 2000,
     n_sessions: int = 20000,
     fresh: bool = True,
+    end: date | str | None = None,
 ) -> DemoSummary:
-    """Generate the demo logs, load them into the warehouse, build it, check it and summarize it."""
+    """Generate the demo logs, load them into the warehouse, build it, check it and summarize it.
+
+    ``end`` is the last day of the data (default: last Sunday), as in :func:`insights.datasets.generate_demo`.
+    """
     from insights.datasets import generate_demo
     from insights.warehouse.build import build
     from insights.warehouse.checks import run_checks
@@ -87,7 +94,7 @@ def run_demo(
         for stale in (db_file, db_file.with_name(db_file.name + ".wal")):
             stale.unlink(missing_ok=True)
     logs = generate_demo(
-        Path(out_dir), seed=seed, n_posts=n_posts, n_sessions=n_sessions, malformed=DEMO_MALFORMED_ROWS
+        Path(out_dir), seed=seed, n_posts=n_posts, n_sessions=n_sessions, malformed=DEMO_MALFORMED_ROWS, end=end
     )
     loads = tuple(ingest(kind, logs.files[kind], db=db_file) for kind in LOAD_ORDER)
     with connect(db_file) as con:
@@ -101,4 +108,5 @@ def run_demo(
         checks=checks,
         warehouse=warehouse,
         seconds=time.perf_counter() - started,
+        truth=logs.truth,
     )

@@ -39,6 +39,10 @@ class WarehouseNotFoundError(WarehouseError, FileNotFoundError):
     """The warehouse file does not exist."""
 
 
+class SampleRatioMismatchWarning(UserWarning):
+    """Usable but worrying: the split of units across arms does not match the plan, so effects may be biased."""
+
+
 def invalid_parameter(name: str, function: str, rule: str, got: object) -> InvalidParameterError:
     """Build the one sentence shape used for every parameter error.
 

@@ -1,7 +1,8 @@
 """`insights forget`: erase one person from every table of the warehouse.
 
 Identifiers are stored as keyed pseudonyms, so the person is found by recomputing their pseudonym
-with the key. Their chat events, leads (every stage row of those leads), experiment assignments and
+with the key. Their chat events, leads (every stage row of those leads), experiment assignments (of the
+person, and of their sessions when sessions were randomised) and
 rejected rows are deleted in one transaction, the marts are rebuilt from what remains, and the file
 is rewritten so that no deleted row survives in free pages of the database file.
 """
@@ -95,10 +96,13 @@ def forget(
                WHERE lead_id IN (SELECT lead_id FROM _leads) AND user_id IS NOT NULL""",
             {"t": token, "what": what},
         )
+        # assignments first: a session-level assignment is found through the person's chat events
         statements = {
+            "raw.assignments": """DELETE FROM raw.assignments WHERE unit_id IN (SELECT user_id FROM _users)
+                OR (lower(unit_type) = 'session' AND unit_id IN (
+                    SELECT session_id FROM raw.chat_events WHERE user_id IN (SELECT user_id FROM _users)))""",
             "raw.leads": "DELETE FROM raw.leads WHERE lead_id IN (SELECT lead_id FROM _leads)",
             "raw.chat_events": "DELETE FROM raw.chat_events WHERE user_id IN (SELECT user_id FROM _users)",
-            "raw.assignments": "DELETE FROM raw.assignments WHERE unit_id IN (SELECT user_id FROM _users)",
         }
         for table, sql in statements.items():
             row = con.execute(sql).fetchone()

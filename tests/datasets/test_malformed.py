@@ -12,7 +12,7 @@ import pytest
 
 from insights.contract import KINDS, Kind
 from insights.datasets import generate_demo
-from insights.datasets.malformed import TOO_FEW
+from insights.datasets.malformed import TOO_FEW, FreshKeys
 
 SMALL = {"n_posts": 60, "n_sessions": 800, "end": date(2026, 3, 1)}
 Check = Callable[[Path, Kind], tuple[int, list[tuple[int, str]]]]
@@ -63,3 +63,12 @@ def test_bad_rows_are_distinct_from_good_rows(tmp_path: Path) -> None:
         good_keys = {tuple(r[i] for i in key_columns) for r in good}
         full_bad = [r for r in bad if len(r) == width]
         assert all(tuple(r[i] for i in key_columns) not in good_keys for r in full_bad), name
+
+
+def test_a_bad_assignment_gets_a_fresh_id_of_its_unit_type() -> None:
+    fresh = FreshKeys({"posts": 60, "chat_events": 800, "leads": 0, "assignments": 300})
+    session: dict[str, object] = {"experiment_id": "exp-welcome-message", "unit_id": "s0000012", "unit_type": "session"}
+    user: dict[str, object] = {"experiment_id": "exp-bot-prompt-v2", "unit_id": "u0000012", "unit_type": "user"}
+    assert fresh.apply("chat_events", {"session_id": "s0000012"})["session_id"] == "s0000801"
+    assert fresh.apply("assignments", session)["unit_id"] == "s0000802"  # no session has this id
+    assert fresh.apply("assignments", user)["unit_id"] == "u0000301"

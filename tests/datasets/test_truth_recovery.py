@@ -265,7 +265,7 @@ def test_sessions_come_from_posts(sessions: duckdb.DuckDBPyConnection, demo: Dem
 
 @pytest.fixture(scope="module")
 def units(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> duckdb.DuckDBPyConnection:
-    """A table `units`: one row per assigned user with variant, pre-period sessions and outcome."""
+    """A table `units`: one row per user assigned in exp-bot-prompt-v2 with variant, pre-period sessions and outcome."""
     exp = demo.truth.experiment
     sessions.execute(
         """
@@ -275,9 +275,10 @@ def units(sessions: duckdb.DuckDBPyConnection, demo: DemoLogs) -> duckdb.DuckDBP
                coalesce(bool_or(s.captured AND s.started_at >= ?), false)::INT AS converted,
                min(s.started_at) FILTER (WHERE s.started_at >= ?) AS first_session
         FROM assignments a LEFT JOIN sessions s ON s.user_id = a.unit_id
+        WHERE a.experiment_id = ?
         GROUP BY ALL
         """,
-        [exp.pre_period_start, exp.start, exp.start, exp.start],
+        [exp.pre_period_start, exp.start, exp.start, exp.start, exp.experiment_id],
     )
     return sessions
 

@@ -268,6 +268,40 @@ def test_cuped_degenerate_inputs() -> None:
     assert empty.note == "empty_arm" and empty.theta is not None and math.isnan(empty.theta)
 
 
+# --- standard error of the effect --------------------------------------------------------------------------------
+
+
+def test_se_is_the_standard_error_behind_the_interval() -> None:
+    welch = welch_test(SampleStats.from_values(CONTROL), SampleStats.from_values(TREATMENT))
+    # statsmodels 0.15.0: CompareMeans(DescrStatsW(TREATMENT), DescrStatsW(CONTROL)).std_meandiff_separatevar
+    assert close(welch.se, 0.7007204342561497)
+    z = proportion_z_test(prop(100, 1000), prop(130, 1000))  # pooled SE for the test, but se is the CI's Wald SE
+    # statsmodels 0.15.0: r = test_proportions_2indep(130, 1000, 100, 1000, method="wald", compare="diff",
+    #     correction=False); r.diff / r.statistic
+    assert close(z.se, 0.014251315728731857)
+    rng = np.random.default_rng(42)
+    xc, yc = simulate(rng, 500, 0.0)
+    xt, yt = simulate(rng, 500, 0.2)
+    adjusted = cuped(CovarianceStats.from_values(xc, yc), CovarianceStats.from_values(xt, yt))
+    plain = welch_test(SampleStats.from_values(xc), SampleStats.from_values(xt))
+    assert close(adjusted.se, adjusted.effect / adjusted.statistic)
+    assert adjusted.variance_reduction is not None
+    assert close(adjusted.se**2, plain.se**2 * (1 - adjusted.variance_reduction))
+    assert list(welch.to_dict())[-1] == "se"
+
+
+def test_se_is_nan_where_the_interval_is() -> None:
+    assert math.isnan(welch_test(SampleStats.from_values([3.0, 3.0]), SampleStats.from_values([4.0, 4.0])).se)
+    assert math.isnan(welch_test(SampleStats.from_values([1.0]), SampleStats.from_values([1.0, 2.0])).se)
+    assert math.isnan(proportion_z_test(prop(0, 100), prop(0, 100)).se)
+    assert math.isnan(proportion_z_test(prop(0, 100), prop(100, 100)).se)
+    assert math.isnan(
+        cuped(CovarianceStats.from_values([], []), CovarianceStats.from_values([1.0, 2.0], [1.0, 3.0])).se
+    )
+    # Records built by hand before the field existed still construct, with se NaN.
+    assert math.isnan(EffectResult(1, 2, 1, 0, 2, 0.05, 2, 10, 1, 0, 2, "by hand").se)
+
+
 # --- invalid arguments -------------------------------------------------------------------------------------------
 
 A, B = SampleStats(10, 1.0, 1.0), SampleStats(10, 1.2, 1.0)

@@ -96,3 +96,22 @@ def test_forget_removes_a_person_everywhere(db, write_csv):
         assert con.execute("SELECT count(*) FROM raw.leads WHERE lead_id = 'L2'").fetchone() == (1,)
     assert token.encode() not in db.read_bytes()
     assert forget(user_id="user0", db=db).total == 0
+
+
+def test_forget_removes_the_person_s_user_and_session_assignments(db, write_csv):
+    _load_personal_data(db, write_csv)
+    assignments = [
+        ("experiment_id", "unit_id", "variant", "assigned_at", "unit_type"),
+        ("exp-a", "user0", "control", "2026-03-01T09:00:00Z", "user"),
+        ("exp-a", "user9", "treatment", "2026-03-01T09:00:00Z", "user"),
+        ("exp-b", "s1", "treatment", "2026-03-01T10:00:04Z", "session"),  # one of user0's sessions
+        ("exp-b", "s9", "control", "2026-03-01T10:00:04Z", "session"),
+    ]
+    ingest("assignments", [write_csv(assignments, "assignments.csv")], db=db)
+    report = forget(user_id="user0", db=db)
+    assert report.removed["raw.assignments"] == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        left = con.execute("SELECT experiment_id, unit_type FROM raw.assignments ORDER BY 1, 2").fetchall()
+    assert left == [("exp-a", "user"), ("exp-b", "session")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT unit_id FROM raw.assignments WHERE unit_type = 'session'").fetchall() == [("s9",)]

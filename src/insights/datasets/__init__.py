@@ -1,8 +1,9 @@
 """Seeded demo data: the five input logs of a fictional brand, with planted, documented ground truth.
 
-`generate_demo` writes posts, post metrics, chat events, leads and experiment assignments for 13
-weeks and returns the files with a `GroundTruth` of every planted effect (docs/demo-data.md lists
-them with their sizes). `generate_chat_events` writes a chat_events file of any size for benchmarks.
+`generate_demo` writes posts, post metrics, chat events, leads and the assignments of two
+experiments for 13 weeks and returns the files with a `GroundTruth` of every planted effect
+(docs/demo-data.md lists them with their sizes). `generate_chat_events` writes a chat_events file
+of any size for benchmarks.
 
 >>> from insights.datasets import generate_demo
 >>> logs = generate_demo("data/demo", seed=7)  # doctest: +SKIP
@@ -14,6 +15,7 @@ from insights.datasets.bulk import generate_chat_events
 from insights.datasets.demo import DemoLogs, generate_demo
 from insights.datasets.truth import (
     Account,
+    BrokenSplitTruth,
     EngagementTruth,
     ExperimentTruth,
     FunnelTruth,
@@ -27,6 +29,7 @@ from insights.datasets.truth import (
 
 __all__ = [
     "Account",
+    "BrokenSplitTruth",
     "DemoLogs",
     "EngagementTruth",
     "ExperimentTruth",

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from numpy.random import PCG64, Generator, SeedSequence
 
 from insights.contract import ASSIGNMENTS, KINDS
+from insights.datasets.broken_split import SplitAssignments, plan_broken_split
 from insights.datasets.chats import DemoChats, plan_demo_sessions
 from insights.datasets.events import TextPools, materialize
 from insights.datasets.leads import LeadSources, combine, generate_leads, other_sources
@@ -20,6 +21,7 @@ from insights.datasets.params import check_bool, check_choice, check_end, check_
 from insights.datasets.posts import generate_posts
 from insights.datasets.timeline import Period, draw_offsets
 from insights.datasets.truth import (
+    BrokenSplitTruth,
     EngagementTruth,
     ExperimentTruth,
     FunnelTruth,
@@ -58,10 +60,14 @@ class DemoLogs:
 
 
 class _Streams:
-    """Independent random streams per part, so e.g. planting bad rows never changes good ones."""
+    """Independent random streams per part, so e.g. planting bad rows never changes good ones.
+
+    A new part gets a new name at the end: SeedSequence.spawn hands the first names the same
+    streams whatever comes after them, so the older parts stay byte-identical.
+    """
 
     def __init__(self, seed: int) -> None:
-        names = ("posts", "sessions", "texts", "events", "leads", "assignments", "malformed")
+        names = ("posts", "sessions", "texts", "events", "leads", "assignments", "malformed", "broken_split")
         self._rng = {n: Generator(PCG64(s)) for n, s in zip(names, SeedSequence(seed).spawn(len(names)), strict=True)}
 
     def __getitem__(self, name: str) -> Generator:
@@ -111,6 +117,8 @@ def generate_demo(
     )
     posts = generate_posts(streams["posts"], period, n_posts, engagement, prompt)
     chats = plan_demo_sessions(streams["sessions"], period, posts, n_sessions, funnel, experiment)
+    split_truth = BrokenSplitTruth(start=period.at(BrokenSplitTruth.start_day), end=period.end)
+    split = plan_broken_split(streams["broken_split"], chats.plan.start_ms, split_truth)
     defects = plan_defects(malformed, file_format)
     fresh = FreshKeys({"posts": n_posts, "chat_events": n_sessions, "leads": 0, "assignments": chats.n_users})
     bad_rng = streams["malformed"]
@@ -132,7 +140,7 @@ def generate_demo(
         "posts": posts.posts,
         "post_metrics": posts.metrics,
         "leads": generate_leads(lead_rng, period, leads, lead_truth),
-        "assignments": _assignments(streams["assignments"], chats),
+        "assignments": _assignments(streams["assignments"], chats, split),
     }
     for name, raw in tables.items():
         bad = [(int(bad_rng.integers(0, raw.num_rows + 1)), d) for d in defects[name]]
@@ -149,6 +157,7 @@ def generate_demo(
         prompt=replace(prompt, n_posts=int(posts.is_prompt_post.sum())),
         funnel=chats.funnel,
         experiment=chats.experiment,
+        broken_split=split.truth,
         leads=replace(lead_truth, n_leads=n_leads),
         pii=_pii(pools, chat.used_pii, leads),
         malformed=tuple(sorted(planted, key=lambda m: (list(KINDS).index(m.kind), m.row))),
@@ -221,20 +230,23 @@ def _chat_leads(
     )
 
 
-def _assignments(rng: Generator, chats: DemoChats) -> RawTable:
-    exp = chats.experiment
-    n = len(chats.assigned_user)
+def _assignments(rng: Generator, chats: DemoChats, split: SplitAssignments) -> RawTable:
+    """The users of exp-bot-prompt-v2, then the logged sessions of exp-welcome-message (each in time order)."""
+    exp, welcome = chats.experiment, split.truth
+    n, m = len(chats.assigned_user), len(split.session)
     return RawTable.from_columns(
         ASSIGNMENTS,
         {
-            "experiment_id": [exp.experiment_id] * n,
-            "unit_id": [f"u{u + 1:07d}" for u in chats.assigned_user.tolist()],
-            "variant": np.where(chats.assigned_treatment, exp.treatment, exp.control),
-            "assigned_at": chats.assigned_ms,
-            "assignment_prob": np.full(n, exp.assignment_prob),
-            "unit_type": [exp.unit_type] * n,
+            "experiment_id": [exp.experiment_id] * n + [welcome.experiment_id] * m,
+            "unit_id": [f"u{u + 1:07d}" for u in chats.assigned_user.tolist()]
+            + chats.plan.session_id.take(split.session).to_pylist(),
+            "variant": [exp.treatment if t else exp.control for t in chats.assigned_treatment.tolist()]
+            + [welcome.treatment if t else welcome.control for t in split.is_treatment.tolist()],
+            "assigned_at": np.concatenate([chats.assigned_ms, chats.plan.start_ms[split.session]]),
+            "assignment_prob": np.concatenate([np.full(n, exp.assignment_prob), np.full(m, welcome.assignment_prob)]),
+            "unit_type": [exp.unit_type] * n + [welcome.unit_type] * m,
         },
-        draw_offsets(rng, n),
+        np.concatenate([draw_offsets(rng, n), split.offsets]),
         unit="ms",
     )
 

@@ -100,7 +100,8 @@ class FreshKeys:
     """Hands out natural keys that no good row has, so no bad row duplicates a good one.
 
     `last` maps a kind to the highest id number its good rows use (posts, chat_events' sessions,
-    leads, assignments' users); post_metrics rows get a snapshot time between real snapshots.
+    leads, assignments' users; assignments of sessions take session numbers); post_metrics rows get
+    a snapshot time between real snapshots.
     """
 
     def __init__(self, last: dict[str, int]) -> None:
@@ -124,6 +125,8 @@ class FreshKeys:
             out["session_id"] = f"s{self._number(kind):07d}"
         elif kind == "leads":
             out["lead_id"] = f"L{self._number(kind):06d}"
+        elif values.get("unit_type") == "session":  # an assignment of a session: a session id no event has
+            out["unit_id"] = f"s{self._number('chat_events'):07d}"
         else:
             out["unit_id"] = f"u{self._number(kind):07d}"
         return out

@@ -296,6 +296,56 @@ class ExperimentTruth:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrokenSplitTruth:
+    """A session-level A/A test of a new welcome message whose logging loses treatment exposures.
+
+    Every chat session that starts in [start, end) is randomised, treatment with probability
+    `assignment_prob`; the variant changes nothing in the conversation (no effect on any event).
+    But each treatment assignment is independently never logged with probability `lost_share`, so
+    the assignments hold fewer treatment sessions than planned: a sample ratio mismatch. The
+    expected logged treatment share is `expected_treatment_share`; `srm_statistic` and
+    `srm_p_value` are the chi-square test (1 df) of the counts written against `planned_weights`.
+    """
+
+    experiment_id: str = "exp-welcome-message"
+    control: str = "control"
+    treatment: str = "treatment"
+    assignment_prob: float = 0.5
+    unit_type: str = "session"
+    lost_share: float = 0.2
+    start_day: int = 63
+    start: datetime
+    end: datetime
+    #: for this data set: sessions randomised to each variant (what a correct logger would write)
+    n_planned_control: int = 0
+    n_planned_treatment: int = 0
+    #: for this data set: treatment assignments never logged
+    n_lost: int = 0
+    #: for this data set: assignment rows written per variant
+    n_control: int = 0
+    n_treatment: int = 0
+    #: for this data set: chi-square statistic and p-value of (n_control, n_treatment) against
+    #: `planned_weights`, as `insights.experiments.srm_test` computes them
+    srm_statistic: float = 0.0
+    srm_p_value: float = 1.0
+
+    @property
+    def planned_weights(self) -> tuple[float, float]:
+        """The planned (control, treatment) split."""
+        return (1.0 - self.assignment_prob, self.assignment_prob)
+
+    @property
+    def expected_treatment_share(self) -> float:
+        """Expected treatment share of the logged assignments: p (1 - lost) / (1 - p lost).
+
+        >>> round(BrokenSplitTruth(start=datetime(2026, 2, 2), end=datetime(2026, 3, 2)).expected_treatment_share, 4)
+        0.4444
+        """
+        p, lost = self.assignment_prob, self.lost_share
+        return p * (1.0 - lost) / (1.0 - p * lost)
+
+
+@dataclass(frozen=True, kw_only=True)
 class LeadTruth:
     """Leads move new -> mql -> sql -> opportunity -> won | lost.
 
@@ -371,6 +421,7 @@ class GroundTruth:
     prompt: PromptTruth
     funnel: FunnelTruth
     experiment: ExperimentTruth
+    broken_split: BrokenSplitTruth
     leads: LeadTruth
     pii: PiiTruth
     malformed: tuple[MalformedRow, ...] = ()

@@ -20,7 +20,7 @@ from insights.errors import invalid_parameter
 from insights.experiments.stats import SampleStats
 from insights.params import check_count
 
-__all__ = ["BayesNormalResult", "bayes_normal", "beta_binomial_prob_better"]
+__all__ = ["BayesNormalResult", "bayes_from_effect", "bayes_normal", "beta_binomial_prob_better"]
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,7 @@ def bayes_normal(
     >>> round(r.chance_to_beat_control, 3)
     0.924
     """
-    function = "bayes_normal"
-    if not (isinstance(ci_level, float) and 0 < ci_level < 1):
-        raise invalid_parameter("ci_level", function, "must be in (0, 1)", ci_level)
-    if not (isinstance(prior_mean, int | float) and math.isfinite(prior_mean)):
-        raise invalid_parameter("prior_mean", function, "must be a finite number", prior_mean)
-    if prior_var is not None and not (
-        isinstance(prior_var, int | float) and math.isfinite(prior_var) and prior_var > 0
-    ):
-        raise invalid_parameter("prior_var", function, "must be a positive finite number or None (flat)", prior_var)
+    _check_prior("bayes_normal", prior_mean, prior_var, ci_level)
     if control.n < 2 or treatment.n < 2:
         return _empty(relative, ci_level, "too_few_units")
     var_c = control.variance / control.n
@@ -90,6 +82,46 @@ def bayes_normal(
         var = var_c + var_t
     if not var > 0:
         return _empty(relative, ci_level, "zero_variance", effect)
+    return _posterior(effect, var, prior_mean, prior_var, ci_level, relative)
+
+
+def bayes_from_effect(
+    effect: float,
+    se: float,
+    *,
+    relative: bool = False,
+    prior_mean: float = 0.0,
+    prior_var: float | None = None,
+    ci_level: float = 0.95,
+) -> BayesNormalResult:
+    """The normal model on an effect already estimated with its standard error (CUPED, ratio, quantile results).
+
+    >>> round(bayes_from_effect(0.02, 0.01).chance_to_beat_control, 4)
+    0.9772
+    """
+    function = "bayes_from_effect"
+    _check_prior(function, prior_mean, prior_var, ci_level)
+    if not (math.isfinite(effect) and math.isfinite(se)):
+        return _empty(relative, ci_level, "no_estimate", effect)
+    if not se > 0:
+        return _empty(relative, ci_level, "zero_variance", effect)
+    return _posterior(effect, se * se, prior_mean, prior_var, ci_level, relative)
+
+
+def _check_prior(function: str, prior_mean: float, prior_var: float | None, ci_level: float) -> None:
+    if not (isinstance(ci_level, float) and 0 < ci_level < 1):
+        raise invalid_parameter("ci_level", function, "must be in (0, 1)", ci_level)
+    if not (isinstance(prior_mean, int | float) and math.isfinite(prior_mean)):
+        raise invalid_parameter("prior_mean", function, "must be a finite number", prior_mean)
+    if prior_var is not None and not (
+        isinstance(prior_var, int | float) and math.isfinite(prior_var) and prior_var > 0
+    ):
+        raise invalid_parameter("prior_var", function, "must be a positive finite number or None (flat)", prior_var)
+
+
+def _posterior(
+    effect: float, var: float, prior_mean: float, prior_var: float | None, ci_level: float, relative: bool
+) -> BayesNormalResult:
     if prior_var is None:
         post_var, post_mean = var, effect
     else:

@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from scipy import stats as sps
+from scipy import special
 
 from insights.errors import invalid_parameter
 from insights.experiments.summaries import CovarianceStats, SampleStats
@@ -34,8 +34,10 @@ class EffectResult:
     """Treatment versus control: absolute effect (treatment - control) and relative effect (treatment / control - 1).
 
     One-sided alternatives give a one-sided interval (one bound infinite). ``method`` names every choice made;
-    ``note`` is None or a stable code explaining NaNs. ``theta`` and ``variance_reduction`` are set by :func:`cuped`
-    only (``variance_reduction`` = 1 - adjusted variance of the effect / unadjusted variance).
+    ``note`` is None or a stable code explaining NaNs. ``theta`` and ``variance_reduction`` are set by CUPED only
+    (``variance_reduction`` = 1 - adjusted variance of the effect / unadjusted variance). ``se`` is the standard error
+    of the absolute effect that the interval is built from (for proportions the unpooled, Wald one; for CUPED the
+    adjusted one); it is NaN wherever the interval is, and is what inverse-variance weighting across segments reads.
     """
 
     control_mean: float
@@ -53,24 +55,29 @@ class EffectResult:
     note: str | None = None
     theta: float | None = None
     variance_reduction: float | None = None
+    se: float = _NAN
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict, in declaration order."""
         return asdict(self)
 
 
+def _cdf(x: float, df: float | None) -> float:
+    # the special functions behind scipy.stats.norm and scipy.stats.t, without their per-call overhead
+    return float(special.ndtr(x) if df is None else special.stdtr(df, x))
+
+
 def _p_value(statistic: float, alternative: str, df: float | None) -> float:
-    dist = sps.norm if df is None else sps.t(df)
     if alternative == "greater":
-        return float(dist.sf(statistic))
+        return _cdf(-statistic, df)
     if alternative == "less":
-        return float(dist.cdf(statistic))
-    return float(min(1.0, 2.0 * dist.sf(abs(statistic))))
+        return _cdf(statistic, df)
+    return min(1.0, 2.0 * _cdf(-abs(statistic), df))
 
 
 def _quantile(alpha: float, alternative: str, df: float | None) -> float:
     level = 1 - alpha / 2 if alternative == "two-sided" else 1 - alpha
-    return float(sps.norm.ppf(level) if df is None else sps.t.ppf(level, df))
+    return float(special.ndtri(level) if df is None else special.stdtrit(df, level))
 
 
 def _interval(center: float, half_width: float, alternative: str) -> tuple[float, float]:
@@ -169,6 +176,7 @@ def welch_test(
         r_high,
         method,
         note,
+        se=se,
     )
 
 
@@ -254,6 +262,7 @@ def proportion_z_test(
         r_high,
         method,
         note,
+        se=se_ci if se_ci > 0 else _NAN,
     )
 
 

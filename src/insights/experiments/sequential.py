@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from insights.errors import invalid_parameter
 from insights.experiments.stats import SampleStats
 
-__all__ = ["MsprtResult", "msprt"]
+__all__ = ["MsprtResult", "msprt", "msprt_from_effect"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,28 @@ def msprt(
     >>> r.is_significant, round(r.always_valid_p, 4)
     (False, 0.0673)
     """
+    if control.n < 2 or treatment.n < 2:
+        return msprt_from_effect(math.nan, math.nan, tau2=tau2, alpha=alpha, previous=previous, note="too_few_units")
+    effect = treatment.mean - control.mean
+    var = control.variance / control.n + treatment.variance / treatment.n
+    return msprt_from_effect(
+        effect, math.sqrt(var) if var >= 0 else math.nan, tau2=tau2, alpha=alpha, previous=previous
+    )
+
+
+def msprt_from_effect(
+    effect: float,
+    se: float,
+    *,
+    tau2: float,
+    alpha: float = 0.05,
+    previous: MsprtResult | None = None,
+    note: str | None = None,
+) -> MsprtResult:
+    """One look from an effect estimate and its standard error (for CUPED, ratio and quantile results).
+
+    A NaN effect or standard error carries the previous look (``note`` ``no_estimate`` unless given).
+    """
     function = "msprt"
     if not (isinstance(alpha, float) and 0 < alpha < 1):
         raise invalid_parameter("alpha", function, "must be in (0, 1)", alpha)
@@ -75,10 +97,9 @@ def msprt(
     def carried(note: str, effect: float, se: float) -> MsprtResult:
         return MsprtResult(effect, se, prior_p, prior_low, prior_high, prior_p <= alpha, alpha, tau2, n_looks, note)
 
-    if control.n < 2 or treatment.n < 2:
-        return carried("too_few_units", math.nan, math.nan)
-    effect = treatment.mean - control.mean
-    var = control.variance / control.n + treatment.variance / treatment.n
+    if note is not None or not (math.isfinite(effect) and math.isfinite(se)):
+        return carried(note or "no_estimate", effect, se)
+    var = se * se
     if not var > 0:
         return carried("zero_variance", effect, 0.0)
     log_lambda = 0.5 * math.log(var / (var + tau2)) + tau2 * effect**2 / (2 * var * (var + tau2))

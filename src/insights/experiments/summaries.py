@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from insights.errors import invalid_parameter
 from insights.params import check_count
 
-__all__ = ["CovarianceStats", "SampleStats"]
+__all__ = ["CovarianceStats", "MomentStats", "SampleStats"]
 
 
 def _as_vector(values: ArrayLike, name: str, function: str) -> NDArray[np.float64]:
@@ -192,3 +192,112 @@ class CovarianceStats:
             _variance(n, myy),
             math.nan if n < 2 else mxy / (n - 1),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class MomentStats:
+    """Sufficient statistics of k variables measured on the same units of one arm: count, means, covariance.
+
+    The general, addable record the warehouse returns for one group (variant, and day or segment when asked):
+    ``names`` label the variables (a metric, its pre-period covariate, a ratio's numerator and denominator...),
+    ``mean`` holds their means and ``cov`` their sample covariance matrix (ddof=1; NaN below two units).
+    :meth:`sample` and :meth:`pair` give the one- and two-variable records the tests take.
+
+    >>> a = MomentStats.from_values(("x", "y"), [[1.0, 2.0], [2.0, 4.0]])
+    >>> b = MomentStats.from_values(("x", "y"), [[3.0, 5.0]])
+    >>> (a + b).pair("x", "y").cov_xy
+    1.5
+    """
+
+    n: int
+    names: tuple[str, ...]
+    mean: NDArray[np.float64]
+    cov: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        check_count("n", "MomentStats", self.n)
+        k = len(self.names)
+        if len(set(self.names)) != k:
+            raise invalid_parameter("names", "MomentStats", "must be distinct", self.names)
+        mean = np.asarray(self.mean, dtype=np.float64).reshape(-1)
+        cov = np.asarray(self.cov, dtype=np.float64)
+        if mean.shape != (k,):
+            raise invalid_parameter("mean", "MomentStats", f"must hold {k} numbers, one per name", mean.shape)
+        if cov.shape != (k, k):
+            raise invalid_parameter("cov", "MomentStats", f"must be a {k} x {k} matrix", cov.shape)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "cov", cov)
+
+    @classmethod
+    def empty(cls, names: tuple[str, ...]) -> MomentStats:
+        """The record of no units."""
+        k = len(names)
+        return cls(0, names, np.full(k, math.nan), np.full((k, k), math.nan))
+
+    @classmethod
+    def from_values(cls, names: tuple[str, ...], rows: ArrayLike) -> MomentStats:
+        """Summarise unit-level rows: an n x k array whose columns follow ``names``."""
+        array = np.asarray(rows, dtype=np.float64).reshape(-1, len(names))
+        if not np.all(np.isfinite(array)):
+            raise invalid_parameter("rows", "MomentStats.from_values", "must contain only finite numbers", "NaN")
+        n = int(array.shape[0])
+        if n == 0:
+            return cls.empty(names)
+        if n == 1:
+            return cls(1, names, array[0], np.full((len(names), len(names)), math.nan))
+        return cls(n, names, array.mean(axis=0), np.atleast_2d(np.cov(array, rowvar=False, ddof=1)))
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            raise invalid_parameter("name", "MomentStats", "must be one of " + ", ".join(self.names), name)
+        return self.names.index(name)
+
+    def sample(self, name: str) -> SampleStats:
+        """The one-variable record of ``name``."""
+        i = self.index(name)
+        return SampleStats(self.n, float(self.mean[i]), float(self.cov[i, i]))
+
+    def pair(self, x: str, y: str) -> CovarianceStats:
+        """The two-variable record of ``x`` (metric or numerator) and ``y`` (covariate or denominator)."""
+        i, j = self.index(x), self.index(y)
+        c = self.cov
+        return CovarianceStats(
+            self.n, float(self.mean[i]), float(self.mean[j]), float(c[i, i]), float(c[j, j]), float(c[i, j])
+        )
+
+    def select(self, names: tuple[str, ...]) -> MomentStats:
+        """The record of a subset (or a reordering) of the variables."""
+        idx = [self.index(name) for name in names]
+        return MomentStats(self.n, names, self.mean[idx], self.cov[np.ix_(idx, idx)])
+
+    def __add__(self, other: object) -> MomentStats:
+        if not isinstance(other, MomentStats):
+            return NotImplemented
+        if other.names != self.names:
+            raise invalid_parameter("other", "MomentStats.__add__", f"must have the names {self.names}", other.names)
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        m2 = _m2_matrix(self) + _m2_matrix(other) + np.outer(delta, delta) * (self.n * other.n / n)
+        return MomentStats(n, self.names, self.mean + delta * (other.n / n), m2 / (n - 1))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MomentStats):
+            return NotImplemented
+        return (
+            self.n == other.n
+            and self.names == other.names
+            and np.array_equal(self.mean, other.mean, equal_nan=True)
+            and np.array_equal(self.cov, other.cov, equal_nan=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _m2_matrix(stats: MomentStats) -> NDArray[np.float64]:
+    """Centered cross-product sums; zero below two units, where the covariance is undefined."""
+    k = len(stats.names)
+    return np.zeros((k, k)) if stats.n < 2 else stats.cov * (stats.n - 1)

@@ -128,3 +128,22 @@ def connect(
     if not read_only:
         create_raw_tables(con)
     return con
+
+
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+
+
+def scratch() -> duckdb.DuckDBPyConnection:
+    """A connection to an in-memory engine for data that is not in the warehouse (a frame or a file an analyst brings).
+
+    One engine per process, opened on first use; each call returns a new cursor, so what a caller registers on it
+    goes away with the cursor (opening an engine costs tens of milliseconds, a cursor almost nothing).
+    """
+    if not _SCRATCH:
+        con = duckdb.connect(":memory:")
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET enable_progress_bar = false")
+        _SCRATCH.append(con)
+    cursor = _SCRATCH[0].cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor

@@ -43,6 +43,7 @@ from insights.experiments.analysis import ROLES, ReadoutOptions, analyze
 from insights.experiments.metrics import Mean, Metric, Proportion, Quantile, Ratio
 from insights.experiments.query import UnitTable, parse_expression
 from insights.experiments.readout import Readout
+from insights.params import check_instance, check_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -214,7 +215,7 @@ _METRIC_KEYS = (
 
 def load_experiments(folder: str | Path = EXPERIMENTS_DIR) -> list[Experiment]:
     """Every ``*.yaml`` definition in ``folder``, sorted by id (an empty list when the folder does not exist)."""
-    root = Path(folder)
+    root = check_path("folder", "load_experiments", folder)
     if not root.is_dir():
         return []
     return sorted((load_experiment(path) for path in root.glob("*.yaml")), key=lambda e: e.id)
@@ -224,7 +225,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """Read and validate one definition file."""
     import yaml
 
-    file = Path(path)
+    file = check_path("path", "load_experiment", path)
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as error:
@@ -474,6 +475,7 @@ def experiment_units(
     """
     from sqlglot import exp
 
+    _check_call("experiment_units", con, experiment)
     where = str(experiment.path or experiment.id)
     observed_until = min(t for t in (experiment.end, as_of) if t is not None) if (experiment.end or as_of) else None
     columns = _table_columns(con)
@@ -513,6 +515,13 @@ def experiment_units(
     sql = f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM exposures AS e {' '.join(joins)}"
     names = ("unit_id", "variant", "assigned_at", *(column for column, _, _, _ in plans))
     return UnitTable(con, sql, tuple(params), names, f"experiment {experiment.id}")
+
+
+def _check_call(function: str, con: object, experiment: object) -> None:
+    import duckdb
+
+    check_instance("con", function, con, duckdb.DuckDBPyConnection)
+    check_instance("experiment", function, experiment, Experiment)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -619,6 +628,7 @@ def analyze_experiment(
     con: duckdb.DuckDBPyConnection, experiment: Experiment, *, as_of: dt.datetime | None = None
 ) -> Readout:
     """The readout of a defined experiment, computed in the warehouse."""
+    _check_call("analyze_experiment", con, experiment)
     table = experiment_units(con, experiment, as_of=as_of)
     by_role: dict[str, list[Metric]] = {role: [] for role in ROLES}
     for metric in experiment.metrics:

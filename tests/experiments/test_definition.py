@@ -81,6 +81,7 @@ def test_the_shipped_definitions_load() -> None:
         ("metrics.lead_captured.winsorize", 0.99, "winsorize applies to mean metrics only"),
         ("metrics.lead_captured.within_days", -3, "within_days must be a number in (0, 3660)"),
         ("metrics.lead_captured.cuped", "yes", "cuped must be true or false"),
+        ("metrics.lead_captured.covariate", "pre_sessions", "covariate: the measure must be a mapping"),
         ("metrics.lead_captured.table", None, "the key 'table' is missing"),
         ("start", "next monday", "start must be an ISO date or timestamp"),
         ("options", {"alpha": 2}, "The 'alpha' parameter of ReadoutOptions must be in (0, 1)"),
@@ -207,6 +208,10 @@ def test_the_demo_experiment_recovers_the_planted_lift(
     lead = readout.result("lead_captured").effect
     assert lead.relative_ci_low < truth.expected_relative_lift < lead.relative_ci_high
     assert lead.ci_low > 0  # and the data reject "no effect"
+    # CUPED with the planted covariate (pre-period sessions) removes about its correlation squared
+    assert lead.variance_reduction is not None
+    assert abs(lead.variance_reduction - truth.expected_variance_reduction) < 0.05
+    assert readout.result("messages_per_session").effect.variance_reduction is not None
     # CUPED on pre-period sessions: the demo's covariate predicts the number of sessions after assignment
     sessions = readout.result("sessions_per_user").effect
     assert sessions.variance_reduction is not None and sessions.variance_reduction > 0.1

@@ -20,7 +20,8 @@
         time_column: started_at           # when a row happened: only rows after the unit's assignment count
         where: is_lead_captured           # which rows count (a SQL condition over the table)
         within_days: 28                   # optional: only rows within N days of the assignment
-        cuped: true                       # adjust by the same measure over the pre-period
+        covariate: {table: marts.chat_sessions, unit_column: user_id, time_column: started_at}
+                                          # CUPED: this measure over the pre-period (cuped: true uses the metric's own)
     options: {alpha: 0.05, correction: holm}   # any field of ReadoutOptions
 
 A measure aggregates, per unit, the rows of one table from the unit's assignment on (``agg``: sum, count, any, max,
@@ -102,11 +103,17 @@ class MetricDefinition:
     numerator: Measure | None = None
     denominator: Measure | None = None
     cuped: bool = False
+    covariate: Measure | None = None
     winsorize: float | None = None
     winsorize_lower: float | None = None
     q: float = 0.9
     higher_is_better: bool | None = None
     description: str = ""
+
+    @property
+    def adjusted(self) -> bool:
+        """CUPED: the same measure over the pre-period (``cuped``), or another one (``covariate``)."""
+        return self.cuped or self.covariate is not None
 
     def spec(self) -> Metric:
         """The unit-level spec over the columns :func:`experiment_units` produces."""
@@ -114,13 +121,13 @@ class MetricDefinition:
         if self.type == "proportion":
             return Proportion(
                 self.name,
-                covariate=pre if self.cuped else None,
+                covariate=pre if self.adjusted else None,
                 higher_is_better=True if self.higher_is_better is None else self.higher_is_better,
             )
         if self.type == "mean":
             return Mean(
                 self.name,
-                covariate=pre if self.cuped else None,
+                covariate=pre if self.adjusted else None,
                 winsorize=self.winsorize,
                 winsorize_lower=self.winsorize_lower,
                 higher_is_better=True if self.higher_is_better is None else self.higher_is_better,
@@ -150,6 +157,14 @@ class MetricDefinition:
             assert self.measure is not None
             out = {self.name: self.measure}
         return out
+
+    def pre_measures(self) -> dict[str, Measure]:
+        """Column name -> measure read over the pre-period, for CUPED."""
+        if self.covariate is not None:
+            return {f"{self.name}__pre": self.covariate}
+        if self.cuped:
+            return {f"{column}__pre": measure for column, measure in self.measures().items()}
+        return {}
 
 
 @dataclass(frozen=True)
@@ -204,6 +219,7 @@ _METRIC_KEYS = (
     "numerator",
     "denominator",
     "cuped",
+    "covariate",
     "winsorize",
     "winsorize_lower",
     "q",
@@ -420,6 +436,15 @@ def _metric(name: str, spec: object, where: str) -> MetricDefinition:
         raise ExperimentDefinitionError(f"{here}: cuped must be true or false; got {cuped!r}.")
     if cuped and kind == "quantile":
         raise ExperimentDefinitionError(f"{here}: cuped applies to proportion, mean and ratio metrics, not quantiles.")
+    covariate = None
+    if mapping.get("covariate") is not None:
+        if kind not in ("proportion", "mean"):
+            raise ExperimentDefinitionError(
+                f"{here}: covariate applies to proportion and mean metrics (a ratio uses cuped: true)."
+            )
+        if cuped:
+            raise ExperimentDefinitionError(f"{here}: give either cuped: true or a covariate measure, not both.")
+        covariate = _measure(mapping["covariate"], f"{here} covariate", default_agg="sum")
     higher = mapping.get("higher_is_better")
     if higher is not None and not isinstance(higher, bool):
         raise ExperimentDefinitionError(f"{here}: higher_is_better must be true or false; got {higher!r}.")
@@ -441,6 +466,7 @@ def _metric(name: str, spec: object, where: str) -> MetricDefinition:
         numerator=numerator,
         denominator=denominator,
         cuped=cuped,
+        covariate=covariate,
         higher_is_better=higher,
         description=str(mapping.get("description") or ""),
         **extras,
@@ -498,8 +524,8 @@ def experiment_units(
     for metric in experiment.metrics:
         for column, measure in metric.measures().items():
             plans.append((column, measure, "post", measure.agg in ("sum", "count", "any")))
-            if metric.cuped:
-                plans.append((f"{column}__pre", measure, "pre", measure.agg in ("sum", "count", "any")))
+        for column, measure in metric.pre_measures().items():
+            plans.append((column, measure, "pre", measure.agg in ("sum", "count", "any")))
     for name, measure in experiment.segments.items():
         plans.append((name, measure, "post", False))
     for i, (column, measure, window, zero) in enumerate(plans):

@@ -18,6 +18,7 @@ from insights import __version__
 from insights.errors import InsightsError
 from insights.pipelines.cli import register as register_pipeline_commands
 from insights.reports import cli as reports_cli
+from insights.reports import experiment_cli
 
 KIND_CHOICES = ("posts", "post-metrics", "chat", "leads", "assignments")
 
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Command groups that live with their own package register themselves here (argparse only; heavy
     # imports happen inside their commands).
     reports_cli.register(sub)
+    experiment_cli.register(sub)
     register_pipeline_commands(sub)
     return parser
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from insights.errors import InvalidParameterError
-from insights.experiments.power import (
+from insights.experiments.sizing import (
     MeanMetric,
     ProportionMetric,
     RatioMetric,

@@ -1,8 +1,10 @@
 """Shared by the report runner and browser tests (not a test module, not a conftest): tiny report notebooks
-and one demo warehouse with a weekly report written from it, built once per test session.
+and one demo warehouse with an experiment readout page and a weekly report written from it, built once per test
+session.
 
-The demo warehouse carries one planted post whose text is an XSS probe, so every report test can check that
-user-written text is shown as text.
+The demo warehouse carries one planted post whose text is an XSS probe, and the experiment's definition (a copy of
+experiments/exp-bot-prompt-v2.yaml in a temporary folder) carries it in its title, hypothesis and a metric's
+description, so every report test can check that user-written text is shown as text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 XSS_TEXT = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 XSS_POST_ID = "post-xss-probe"
+EXPERIMENT_ID = "exp-bot-prompt-v2"
 
 
 def notebook(cells: list[tuple[str, str, list[str]]]) -> dict[str, Any]:
@@ -47,13 +50,17 @@ def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> Path:
 
 @dataclass(frozen=True)
 class WeeklySite:
-    """A demo warehouse with the XSS post, and the weekly report of its last complete week."""
+    """A demo warehouse with the XSS post, the readout page of its experiment as of the last day of its last
+    complete week, then the weekly report of that week (which links the readout)."""
 
     db: Path
     reports: Path
     week: Any  # IsoWeek
     run: Any  # ReportRun
     report: Any  # WeeklyReport computed in the test process, for counting charts
+    experiments: Path  # the folder with the XSS definition of EXPERIMENT_ID
+    readout_run: Any  # ReportRun of the readout page
+    readout: Any  # ExperimentReport computed in the test process
 
 
 _SITE: dict[str, WeeklySite] = {}
@@ -68,7 +75,8 @@ def weekly_site(tmp_path_factory: pytest.TempPathFactory) -> WeeklySite:
 
 def _build(root: Path) -> WeeklySite:
     from insights.demo import run_demo
-    from insights.reports.runner import weekly
+    from insights.reports.experiment import experiment_report
+    from insights.reports.runner import experiment_readout, weekly
     from insights.reports.weekly import weekly_report
     from insights.reports.weeks import IsoWeek
     from insights.warehouse import connect
@@ -80,10 +88,44 @@ def _build(root: Path) -> WeeklySite:
     with connect(db) as con:
         plant_xss_post(con, week)
         build(con)
+    experiments = write_xss_definition(root / "experiments")
+    readout_run = experiment_readout(
+        EXPERIMENT_ID,
+        db=db,
+        as_of=week.days[-1],
+        reports_root=root / "reports",
+        notebooks_dir=NOTEBOOKS,
+        experiments_dir=experiments,
+    )
     run = weekly(week, db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS)
     with connect(db, read_only=True) as con:
         report = weekly_report(con, week)
-    return WeeklySite(db=db, reports=root / "reports", week=week, run=run, report=report)
+        readout = experiment_report(con, EXPERIMENT_ID, as_of=week.days[-1], experiments_dir=experiments)
+    return WeeklySite(
+        db=db,
+        reports=root / "reports",
+        week=week,
+        run=run,
+        report=report,
+        experiments=experiments,
+        readout_run=readout_run,
+        readout=readout,
+    )
+
+
+def write_xss_definition(folder: Path, **changes: Any) -> Path:
+    """experiments/exp-bot-prompt-v2.yaml copied into `folder`, with the XSS probe in its title, its hypothesis
+    and its primary metric's description (and any top-level `changes`); returns the folder."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "experiments" / f"{EXPERIMENT_ID}.yaml").read_text())
+    data["title"] = f"Prompt {XSS_TEXT}"
+    data["hypothesis"] = f"Users trust {XSS_TEXT} more."
+    data["metrics"]["lead_captured"]["description"] = f"Leads {XSS_TEXT}"
+    data.update(changes)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{EXPERIMENT_ID}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
 
 
 def plant_xss_post(con: Any, week: Any) -> None:

@@ -133,6 +133,37 @@ def test_the_marketer_sees_no_code_and_no_parameters(site, visit):
     assert site.report.headline in text
 
 
+def test_every_chart_of_the_experiment_readout_draws_offline_without_console_errors(site, visit, tmp_path):
+    expected = len(site.readout.charts)
+    assert expected >= 2  # the forest plot and a cumulative effect per primary metric
+
+    page = visit.open(site.readout_run.html_path)
+    page.wait_for_function(f"() => ({DRAWN_CHARTS})() >= {expected}", timeout=20_000)
+    page.wait_for_timeout(300)  # let late errors surface
+
+    assert page.evaluate(DRAWN_CHARTS) == expected
+    assert visit.errors == [] and visit.blocked == [] and visit.dialogs == []
+    assert page.title() == site.readout.title
+    body = page.locator("body").inner_text()
+    assert site.readout.headline in body
+    assert page.locator("#summary .insights-checks li").first.inner_text().startswith("Sample ratio")
+    assert XSS_TEXT in page.locator("h1").inner_text()  # the definition's title, shown as text
+    assert page.locator('img[src="x"]').count() == 0
+    page.screenshot(path=str(tmp_path / "experiment-readout.png"), full_page=True)
+
+
+def test_the_weekly_experiments_section_opens_the_readout_page(site, visit):
+    page = visit.open(site.run.html_path)
+
+    link = page.locator("section#experiments a", has_text="readout")
+    assert link.count() == 1
+    link.click()
+    page.wait_for_load_state("load")
+
+    assert page.title() == site.readout.title
+    assert visit.errors == [] and visit.blocked == [] and visit.dialogs == []
+
+
 def test_the_index_opens_offline_and_its_links_resolve(site, visit):
     index = site.reports / "index.html"
 

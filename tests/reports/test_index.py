@@ -12,8 +12,10 @@ from insights.reports.html import external_references
 from insights.reports.index import read_entries, update_index
 
 
-def _run(root: Path, name: str, period: str, created_at: str, headline: str = "", **extra: object) -> Path:
-    run_dir = root / name / period
+def _run(
+    root: Path, name: str, period: str, created_at: str, headline: str = "", group: str = "", **extra: object
+) -> Path:
+    run_dir = root / name / group / period if group else root / name / period
     run_dir.mkdir(parents=True)
     (run_dir / "report.html").write_text("<html></html>")
     (run_dir / "report.ipynb").write_text("{}")
@@ -24,6 +26,7 @@ def _run(root: Path, name: str, period: str, created_at: str, headline: str = ""
         "headline": headline,
         "created_at": created_at,
         "files": {"html": "report.html", "notebook": "report.ipynb"},
+        **({"group": group} if group else {}),
         **extra,
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
@@ -115,6 +118,28 @@ def test_a_week_written_late_still_sits_below_the_weeks_after_it(tmp_path):
     _run(tmp_path, "adhoc", "20261118T120000Z", "2026-11-18T12:00:00Z")
 
     assert [e.period for e in read_entries(tmp_path)] == ["20261118T120000Z", "2026-W46", "2026-W44"]
+
+
+def test_reports_filed_by_group_are_listed_by_their_day_with_links_that_resolve(tmp_path):
+    _run(tmp_path, "weekly", "2026-W46", "2026-11-16T06:00:00Z", "week")
+    _run(tmp_path, "experiment", "2026-11-20", "2026-11-22T06:00:00Z", "readout b", group="exp-b")
+    _run(tmp_path, "experiment", "2026-11-14", "2026-11-22T07:00:00Z", "readout a", group="exp-a")
+    _run(tmp_path, "experiment", ".2026-11-21.tmp-1-abc", "2026-11-22T08:00:00Z", "half", group="exp-a")
+    stray = tmp_path / "weekly" / "2026-W46" / "extra"  # a folder inside a run is not a run
+    stray.mkdir()
+    (stray / "manifest.json").write_text(json.dumps({"name": "weekly", "period": "x"}))
+
+    entries = read_entries(tmp_path)
+    page = update_index(tmp_path).read_text()
+
+    assert [(e.group, e.period) for e in entries] == [
+        ("exp-b", "2026-11-20"),
+        ("", "2026-W46"),
+        ("exp-a", "2026-11-14"),
+    ]
+    assert entries[0].html == "experiment/exp-b/2026-11-20/report.html"
+    for href in _parse(page).hrefs:
+        assert (tmp_path / unquote(href)).is_file(), href
 
 
 def test_an_empty_reports_folder_gets_an_index_that_says_how_to_write_a_report(tmp_path):

@@ -16,7 +16,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.reports.report_site import NOTEBOOKS, ROOT, XSS_TEXT, WeeklySite, weekly_site, write_notebook
+from tests.reports.report_site import (
+    EXPERIMENT_ID,
+    NOTEBOOKS,
+    ROOT,
+    XSS_TEXT,
+    WeeklySite,
+    weekly_site,
+    write_notebook,
+)
 
 from insights.cli import main
 from insights.errors import InsightsError, InvalidParameterError
@@ -28,7 +36,7 @@ from insights.reports.catalog import (
     read_notebook,
 )
 from insights.reports.cli import parse_value
-from insights.reports.html import export_html, external_references, marketer_view
+from insights.reports.html import escape, export_html, external_references, marketer_view
 from insights.reports.runner import ReportFailedError, run_report
 
 # -- small notebooks ---------------------------------------------------------------------------------------
@@ -158,6 +166,18 @@ def test_a_parameter_the_notebook_does_not_declare_is_refused_before_anything_ru
 def test_the_runners_own_summary_parameter_cannot_be_set_by_a_caller(notebooks, tmp_path):
     with pytest.raises(InvalidParameterError, match="summary_path"):
         run_report("hello", {"summary_path": "/etc/x"}, notebooks_dir=notebooks, reports_root=tmp_path)
+
+
+def test_the_runners_own_reports_folder_parameter_cannot_be_set_by_a_caller(tmp_path):
+    with pytest.raises(InvalidParameterError, match="reports_dir"):
+        run_report("weekly", {"reports_dir": "/etc"}, notebooks_dir=NOTEBOOKS, reports_root=tmp_path)
+
+
+@pytest.mark.parametrize("group", ["../up", "a/b", "", ".hidden"])
+def test_a_group_that_is_not_a_safe_folder_name_is_refused(notebooks, tmp_path, group):
+    with pytest.raises(InvalidParameterError, match="'group' parameter of run_report"):
+        run_report("hello", {}, notebooks_dir=notebooks, reports_root=tmp_path, period="p1", group=group)
+    assert not (tmp_path / "hello").exists()
 
 
 @pytest.mark.parametrize("period", ["../up", "a/b", "", ".hidden", "x" * 65])
@@ -453,13 +473,116 @@ def test_the_getting_started_notebook_runs_against_the_warehouse(site, tmp_path,
     assert site.report.headline in printed
 
 
+# -- the experiment readout page of the demo warehouse ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_readout_page_lands_under_its_experiment_and_day_with_a_manifest_and_an_index_line(site):
+    run, readout = site.readout_run, site.readout
+    day = site.week.days[-1].isoformat()
+
+    assert run.html_path == site.reports / "experiment" / EXPERIMENT_ID / day / "report.html"
+    assert (run.name, run.group, run.period, run.skipped) == ("experiment", EXPERIMENT_ID, day, False)
+    manifest = json.loads(run.manifest_path.read_text())
+    assert (manifest["name"], manifest["group"], manifest["period"]) == ("experiment", EXPERIMENT_ID, day)
+    assert manifest["parameters"] == {
+        "experiment_id": EXPERIMENT_ID,
+        "db": str(site.db.resolve()),
+        "as_of": day,
+        "experiments_dir": str(site.experiments.resolve()),
+    }
+    assert manifest["headline"] == readout.headline and manifest["title"] == readout.title
+    assert manifest["charts"] == len(readout.charts) >= 2
+    assert manifest["row_counts"] == readout.row_counts
+    assert 0 < manifest["durations"]["query"] < manifest["durations"]["execute"]
+    index = (site.reports / "index.html").read_text()
+    assert f'href="experiment/{EXPERIMENT_ID}/{day}/report.html"' in index
+    assert escape(readout.headline) in index
+
+
+@pytest.mark.slow
+def test_the_readout_page_is_offline_plain_language_first_escaped_and_shows_no_code(site):
+    page = site.readout_run.html_path.read_text()
+    text = " ".join(" ".join(_parse(page).text).split())
+    readout = site.readout
+
+    assert external_references(page) == []
+    assert page.count("plotly.js v") == 1
+    assert page.count("Plotly.newPlot(") == len(readout.charts)
+    for code in ("experiment_report(", "show_experiment", "import insights", "summary_path", "con.close"):
+        assert code not in text, code
+    order = [
+        "Hypothesis.",
+        "Verdict. " + readout.headline,
+        "Checks",
+        readout.readout.srm_sentence[1:],
+        "Every metric",
+        readout.part("results").charts[0].takeaway,
+        "Effect over time",
+        "Segments",
+        "Interaction p",
+        "Notes",
+        "How this was computed",
+        "sequential_tau = ",
+    ]
+    positions = [text.index(" ".join(words.split())) for words in order]
+    assert positions == sorted(positions)
+    # the definition's title, hypothesis and a metric's description carry the XSS probe
+    assert text.count(XSS_TEXT) >= 3
+    assert XSS_TEXT not in page and "<img src=x" not in page and "<script>alert(1)" not in page
+
+
+@pytest.mark.slow
+def test_the_weekly_page_lists_the_experiments_and_links_the_readout(site):
+    page = site.run.html_path.read_text()
+    section = site.report.section("experiments")
+    day = site.week.days[-1].isoformat()
+
+    assert section.summary in " ".join(" ".join(_parse(page).text).split())
+    assert f'href="../../experiment/{EXPERIMENT_ID}/{day}/report.html"' in page
+    assert (site.run.html_path.parent / f"../../experiment/{EXPERIMENT_ID}/{day}/report.html").resolve().is_file()
+
+
+@pytest.mark.slow
+def test_a_written_readout_day_is_skipped_and_the_cli_still_prints_the_readout(site, capsys):
+    before = site.readout_run.manifest_path.read_text()
+    argv = ["experiment", "analyze", EXPERIMENT_ID, "--db", str(site.db), "--as-of", site.week.days[-1].isoformat()]
+    argv += ["--experiments", str(site.experiments), "--reports", str(site.reports), "--notebooks", str(NOTEBOOKS)]
+
+    code = main(argv)
+
+    assert code == 0
+    out = capsys.readouterr().out
+    assert site.readout.headline in out and "| metric | role | variant |" in out
+    assert "already written" in out and str(site.readout_run.html_path) in out
+    assert site.readout_run.manifest_path.read_text() == before
+
+
+def test_experiment_readout_checks_the_id_the_definition_and_the_warehouse_before_any_kernel(tmp_path):
+    from insights.experiments import ExperimentDefinitionError
+    from insights.reports.experiment_catalog import ExperimentNotFoundError
+    from insights.reports.runner import experiment_readout
+
+    db = tmp_path / "none.duckdb"
+    with pytest.raises(ExperimentNotFoundError, match=r"the experiments defined there are: .*exp-bot-prompt-v2"):
+        experiment_readout("exp-nope", db=db, reports_root=tmp_path / "r", experiments_dir=ROOT / "experiments")
+    with pytest.raises(InsightsError, match=r"The warehouse .*none\.duckdb does not exist"):
+        experiment_readout(EXPERIMENT_ID, db=db, reports_root=tmp_path / "r", experiments_dir=ROOT / "experiments")
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "exp-x.yaml").write_text("id: exp-x\nunit: user\n")
+    db.write_bytes(b"")
+    with pytest.raises(ExperimentDefinitionError, match=r"exp-x\.yaml: the key 'control' is missing"):
+        experiment_readout("exp-x", db=db, reports_root=tmp_path / "r", experiments_dir=tmp_path / "defs")
+    assert not (tmp_path / "r").exists()
+
+
 # -- notebooks in git, CLI, Makefile -----------------------------------------------------------------------
 
 
 def test_each_report_notebook_has_one_parameters_cell_and_only_calls_the_library():
     reports = [nb for nb in list_notebooks(NOTEBOOKS) if nb.is_report]
 
-    assert [nb.name for nb in reports] == ["weekly"]
+    assert [nb.name for nb in reports] == ["experiment", "weekly"]
     for nb in reports:
         cells = json.loads(nb.path.read_text())["cells"]
         tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
@@ -482,7 +605,8 @@ def test_report_list_shows_the_report_notebooks_and_their_parameters(capsys):
 
     out = capsys.readouterr().out
     assert "weekly" in out and "-p week None" in out and "-p db None" in out
-    assert "summary_path" not in out
+    assert "experiment" in out and "-p experiment_id None" in out and "-p as_of None" in out
+    assert "summary_path" not in out and "reports_dir" not in out  # the runner's own
     assert "getting_started" in out  # listed as a notebook that is not a report
 
 

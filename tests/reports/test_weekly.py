@@ -443,3 +443,122 @@ def test_gaps_and_impossible_counters_are_flagged(tampered: duckdb.DuckDBPyConne
     assert table.loc[("posts", "clicks above impressions"), "value"] == 1
     assert f"chat events on {wednesday}" in section.summary
     assert section.charts[0].takeaway == volume["finding"]
+
+
+# --- the Experiments section ---------------------------------------------------------------------------
+
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def _definition(folder: Path, **changes: Any) -> Path:
+    """experiments/exp-bot-prompt-v2.yaml copied into `folder` with top-level `changes`; returns the folder."""
+    import yaml
+
+    data = yaml.safe_load((EXPERIMENTS / "exp-bot-prompt-v2.yaml").read_text())
+    data.update(changes)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{data['id']}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+def _experiments(con: duckdb.DuckDBPyConnection, week: IsoWeek, folder: Path, reports: Path | None = None) -> Any:
+    return weekly_report(con, week, experiments_dir=folder, reports_root=reports).section("experiments")
+
+
+def test_experiments_section_gives_each_running_experiment_its_verdict_as_of_the_end_of_the_week(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek
+) -> None:
+    import warnings
+
+    from insights.experiments import analyze_experiment, load_experiments
+
+    section = _experiments(con, week, EXPERIMENTS)
+    table = section.table.set_index("experiment_id")
+
+    shown = 0
+    for experiment in load_experiments(EXPERIMENTS):
+        first = scalar(con, "SELECT min(assigned_at) FROM staging.assignments WHERE experiment_id = ?", experiment.id)
+        if first is None or first >= week.end:
+            assert experiment.id not in table.index
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            readout = analyze_experiment(con, experiment, as_of=week.end)
+        line = table.loc[experiment.id]
+        assert line["verdict"] == readout.verdict
+        assert line["units_per_arm"] == " · ".join(f"{arm} {n:,}" for arm, n in readout.n_units.items())
+        assert line["days_running"] == -(-(week.end - first).total_seconds() // 86_400)
+        assert line["status"] == "running" and line["experiment"] == experiment.title
+        assert f"{experiment.title} (day {int(line['days_running'])})" in section.summary
+        shown += 1
+    assert shown >= 1
+    assert section.charts == ()
+
+
+def test_no_definitions_is_one_line_and_no_table(con: duckdb.DuckDBPyConnection, week: IsoWeek, tmp_path: Path) -> None:
+    from insights.reports.render import section_html
+
+    section = _experiments(con, week, tmp_path / "none")
+
+    assert section.summary.startswith("No experiments are defined in ") and section.summary.count(".") == 2
+    assert section.table.empty and section.table_html() == ""
+    assert "<table" not in section_html(section)
+
+
+def test_a_definition_that_cannot_be_read_is_a_sentence_not_a_failed_report(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, tmp_path: Path
+) -> None:
+    folder = _definition(tmp_path / "broken")
+    (folder / "exp-broken.yaml").write_text("id: exp-broken\nmetrics: [\n")
+    metric = {"role": "primary", "type": "proportion", "table": "marts.nope", "unit_column": "user_id"}
+    missing = _definition(tmp_path / "missing", metrics={"x": {**metric, "time_column": "started_at"}})
+
+    section = _experiments(con, week, folder)
+    line = _experiments(con, week, missing).table.iloc[0]
+
+    assert "1 definition cannot be read: " in section.summary and "exp-broken.yaml" in section.summary
+    assert list(section.table["experiment_id"]) == ["exp-bot-prompt-v2"]
+    assert line["status"] == "cannot be read out"
+    assert "'marts.nope' is not in the warehouse" in line["verdict"]
+
+
+def test_experiments_outside_the_week_are_left_out_and_named(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, tmp_path: Path
+) -> None:
+    ended = _definition(tmp_path / "ended", end=(week.start - timedelta(days=7)).date().isoformat())
+    planned = _definition(tmp_path / "planned", start=(week.end + timedelta(days=1)).date().isoformat())
+    ending = _definition(tmp_path / "ending", end=(week.start + timedelta(days=3)).date().isoformat())
+
+    assert _experiments(con, week, ended).summary == ("None of the 1 defined experiment ran during the week.")
+    assert _experiments(con, week, planned).table.empty
+    line = _experiments(con, week, ending).table.iloc[0]
+    assert line["status"] == f"ended {_text.day((week.start + timedelta(days=2)).date())}"
+
+
+def test_each_line_links_the_latest_readout_page(con: duckdb.DuckDBPyConnection, week: IsoWeek, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    for day, created in (("2026-11-01", "2026-11-01T06:00:00Z"), ("2026-11-15", "2026-11-15T06:00:00Z")):
+        run = reports / "experiment" / "exp-bot-prompt-v2" / day
+        run.mkdir(parents=True)
+        manifest = {"name": "experiment", "group": "exp-bot-prompt-v2", "period": day, "created_at": created}
+        (run / "manifest.json").write_text(json.dumps(manifest))
+    section = _experiments(con, week, EXPERIMENTS, reports)
+    html = section.table_html()
+
+    assert section.table["experiment_id"].iloc[0] == "exp-bot-prompt-v2"
+    assert section.links[0] == "../../experiment/exp-bot-prompt-v2/2026-11-15/report.html"
+    assert '<a href="../../experiment/exp-bot-prompt-v2/2026-11-15/report.html">readout</a>' in html
+    assert html.count("<a href=") == 1 and html.count("none yet") == len(section.table) - 1
+    assert json.loads(json.dumps(section.to_dict()))["table"][0]["readout"] == section.links[0]
+
+
+def test_experiment_text_is_escaped_in_the_weekly_section(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, tmp_path: Path
+) -> None:
+    section = _experiments(con, week, _definition(tmp_path, title=f"Prompt {XSS_TEXT}"))
+
+    assert section.table.iloc[0]["experiment"] == f"Prompt {XSS_TEXT}"  # raw in the DataFrame
+    for page in (section._repr_html_(), section.table_html()):
+        assert XSS_ESCAPED in page
+        assert "<script>alert" not in page and "<img src=x" not in page

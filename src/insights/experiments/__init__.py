@@ -11,48 +11,112 @@ Three doors, from the highest:
 See docs/experiments.md.
 """
 
-from insights.experiments.analysis import ReadoutOptions, analyze
-from insights.experiments.bayes import BayesNormalResult, bayes_from_effect, bayes_normal, beta_binomial_prob_better
-from insights.experiments.definition import (
-    Experiment,
-    ExperimentDefinitionError,
-    Measure,
-    MetricDefinition,
-    analyze_experiment,
-    experiment_units,
-    load_experiment,
-    load_experiments,
-)
-from insights.experiments.metrics import Mean, Proportion, Quantile, Ratio
-from insights.experiments.power import (
-    MdeResult,
-    MeanMetric,
-    PowerResult,
-    ProportionMetric,
-    RatioMetric,
-    SampleSizeResult,
-    minimum_detectable_effect,
-    power,
-    sample_size,
-)
-from insights.experiments.quantiles import QuantileStats, quantile_ranks, quantile_test
-from insights.experiments.ratio import ratio_test
-from insights.experiments.readout import MetricResult, Readout, SegmentResult, SequentialLook
-from insights.experiments.segments import InteractionResult, interaction_test
-from insights.experiments.sequential import MsprtResult, msprt, msprt_from_effect
-from insights.experiments.stats import (
-    CORRECTION_METHODS,
-    CovarianceStats,
-    EffectResult,
-    SampleStats,
-    SrmResult,
-    adjust_pvalues,
-    cuped,
-    proportion_z_test,
-    srm_test,
-    welch_test,
-)
-from insights.experiments.summaries import MomentStats
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: module -> the public names it holds; imported on first use, so ``import insights.experiments`` and the
+#: definitions stay light (the statistics load scipy)
+_MODULES: dict[str, tuple[str, ...]] = {
+    "analysis": ("analyze",),
+    "bayes": ("BayesNormalResult", "bayes_from_effect", "bayes_normal", "beta_binomial_prob_better"),
+    "definition": (
+        "Experiment",
+        "ExperimentDefinitionError",
+        "ExperimentNotFoundError",
+        "Measure",
+        "MetricDefinition",
+        "analyze_experiment",
+        "definition_path",
+        "experiment_units",
+        "find_experiment",
+        "known_ids",
+        "load_experiment",
+        "load_experiments",
+    ),
+    "metrics": ("Mean", "Proportion", "Quantile", "Ratio"),
+    "options": ("ReadoutOptions",),
+    "sizing": (
+        "MdeResult",
+        "MeanMetric",
+        "PowerResult",
+        "ProportionMetric",
+        "RatioMetric",
+        "SampleSizeResult",
+        "minimum_detectable_effect",
+        "power",
+        "sample_size",
+    ),
+    "quantiles": ("QuantileStats", "quantile_ranks", "quantile_test"),
+    "ratio": ("ratio_test",),
+    "readout": ("MetricResult", "Readout", "SegmentResult", "SequentialLook"),
+    "segments": ("InteractionResult", "interaction_test"),
+    "sequential": ("MsprtResult", "msprt", "msprt_from_effect"),
+    "stats": (
+        "CORRECTION_METHODS",
+        "CovarianceStats",
+        "EffectResult",
+        "SampleStats",
+        "SrmResult",
+        "adjust_pvalues",
+        "cuped",
+        "proportion_z_test",
+        "srm_test",
+        "welch_test",
+    ),
+    "summaries": ("MomentStats",),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+if TYPE_CHECKING:
+    from insights.experiments.analysis import analyze
+    from insights.experiments.bayes import BayesNormalResult, bayes_from_effect, bayes_normal, beta_binomial_prob_better
+    from insights.experiments.definition import (
+        Experiment,
+        ExperimentDefinitionError,
+        ExperimentNotFoundError,
+        Measure,
+        MetricDefinition,
+        analyze_experiment,
+        definition_path,
+        experiment_units,
+        find_experiment,
+        known_ids,
+        load_experiment,
+        load_experiments,
+    )
+    from insights.experiments.metrics import Mean, Proportion, Quantile, Ratio
+    from insights.experiments.options import ReadoutOptions
+    from insights.experiments.quantiles import QuantileStats, quantile_ranks, quantile_test
+    from insights.experiments.ratio import ratio_test
+    from insights.experiments.readout import MetricResult, Readout, SegmentResult, SequentialLook
+    from insights.experiments.segments import InteractionResult, interaction_test
+    from insights.experiments.sequential import MsprtResult, msprt, msprt_from_effect
+    from insights.experiments.sizing import (
+        MdeResult,
+        MeanMetric,
+        PowerResult,
+        ProportionMetric,
+        RatioMetric,
+        SampleSizeResult,
+        minimum_detectable_effect,
+        power,
+        sample_size,
+    )
+    from insights.experiments.stats import (
+        CORRECTION_METHODS,
+        CovarianceStats,
+        EffectResult,
+        SampleStats,
+        SrmResult,
+        adjust_pvalues,
+        cuped,
+        proportion_z_test,
+        srm_test,
+        welch_test,
+    )
+    from insights.experiments.summaries import MomentStats
 
 __all__ = [
     "CORRECTION_METHODS",
@@ -61,6 +125,7 @@ __all__ = [
     "EffectResult",
     "Experiment",
     "ExperimentDefinitionError",
+    "ExperimentNotFoundError",
     "InteractionResult",
     "MdeResult",
     "Mean",
@@ -91,8 +156,11 @@ __all__ = [
     "bayes_normal",
     "beta_binomial_prob_better",
     "cuped",
+    "definition_path",
     "experiment_units",
+    "find_experiment",
     "interaction_test",
+    "known_ids",
     "load_experiment",
     "load_experiments",
     "minimum_detectable_effect",
@@ -107,3 +175,13 @@ __all__ = [
     "srm_test",
     "welch_test",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"insights.experiments.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'insights.experiments' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

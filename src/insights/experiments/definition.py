@@ -31,33 +31,40 @@ the file and the key. SQL text in ``value`` and ``where`` is parsed with sqlglot
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from insights.errors import ConfigurationError
-from insights.experiments.analysis import ROLES, ReadoutOptions, analyze
+from insights.errors import ConfigurationError, invalid_parameter
 from insights.experiments.metrics import Mean, Metric, Proportion, Quantile, Ratio
+from insights.experiments.options import ROLES, ReadoutOptions
 from insights.experiments.query import UnitTable, parse_expression
-from insights.experiments.readout import Readout
-from insights.params import check_instance, check_path
+from insights.params import check_bool, check_instance, check_path
 
 if TYPE_CHECKING:
     import duckdb
     from sqlglot import exp
 
+    from insights.experiments.readout import Readout
+
 __all__ = [
     "EXPERIMENTS_DIR",
     "Experiment",
     "ExperimentDefinitionError",
+    "ExperimentNotFoundError",
     "Measure",
     "MetricDefinition",
     "analyze_experiment",
+    "definition_path",
     "experiment_units",
+    "find_experiment",
+    "known_ids",
     "load_experiment",
     "load_experiments",
 ]
@@ -72,6 +79,10 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 class ExperimentDefinitionError(ConfigurationError):
     """An experiment definition is unreadable, breaks a rule of the format, or names what the warehouse lacks."""
+
+
+class ExperimentNotFoundError(ExperimentDefinitionError, LookupError):
+    """No definition with that id in the experiments folder."""
 
 
 @dataclass(frozen=True)
@@ -229,15 +240,46 @@ _METRIC_KEYS = (
 )
 
 
-def load_experiments(folder: str | Path = EXPERIMENTS_DIR) -> list[Experiment]:
+def load_experiments(folder: str | os.PathLike[str] = EXPERIMENTS_DIR) -> list[Experiment]:
     """Every ``*.yaml`` definition in ``folder``, sorted by id (an empty list when the folder does not exist)."""
-    root = check_path("folder", "load_experiments", folder)
-    if not root.is_dir():
-        return []
-    return sorted((load_experiment(path) for path in root.glob("*.yaml")), key=lambda e: e.id)
+    check_path("folder", "load_experiments", folder)
+    return [load_experiment(Path(folder) / f"{i}.yaml") for i in known_ids(folder)]
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def known_ids(folder: str | os.PathLike[str] = EXPERIMENTS_DIR) -> list[str]:
+    """The ids defined in ``folder``: the names of its ``*.yaml`` files (a definition's id equals its file name)."""
+    root = check_path("folder", "known_ids", folder)
+    return sorted(p.stem for p in root.glob("*.yaml") if not p.name.startswith(".")) if root.is_dir() else []
+
+
+def definition_path(experiment_id: str, folder: str | os.PathLike[str] = EXPERIMENTS_DIR) -> Path:
+    """The file that defines ``experiment_id``; an unknown id raises ExperimentNotFoundError naming the known ones."""
+    if not isinstance(experiment_id, str) or not _ID.fullmatch(experiment_id):
+        raise invalid_parameter(
+            "experiment_id",
+            "definition_path",
+            "must be an experiment id: letters, digits, '.', '_' or '-', as in experiments/<id>.yaml",
+            experiment_id,
+        )
+    root = check_path("folder", "definition_path", folder)
+    path = root / f"{experiment_id}.yaml"
+    if path.is_file():
+        return path
+    ids = known_ids(root)
+    there = (
+        f"the experiments defined there are: {', '.join(ids)}"
+        if ids
+        else f"it holds no definitions; add {root}/<id>.yaml (the format is in docs/experiments.md)"
+    )
+    raise ExperimentNotFoundError(f"There is no experiment {experiment_id!r} in {root}/; {there}.")
+
+
+def find_experiment(experiment_id: str, folder: str | os.PathLike[str] = EXPERIMENTS_DIR) -> Experiment:
+    """The validated definition with this id (``folder/<id>.yaml``)."""
+    return load_experiment(definition_path(experiment_id, folder))
+
+
+def load_experiment(path: str | os.PathLike[str]) -> Experiment:
     """Read and validate one definition file."""
     import yaml
 
@@ -250,10 +292,9 @@ def load_experiment(path: str | Path) -> Experiment:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ExperimentDefinitionError(f"{file}: is not valid YAML{where}; check indentation and quoting.") from None
-    experiment = parse_experiment(data, str(file))
-    if experiment.id != file.stem:
-        raise ExperimentDefinitionError(f"{file}: id {experiment.id!r} must equal the file name ({file.stem!r}).")
-    return experiment
+    if isinstance(data, dict) and "id" in data and data["id"] != file.stem:
+        raise ExperimentDefinitionError(f"{file}: id {data['id']!r} must equal the file name ({file.stem!r}).")
+    return parse_experiment(data, str(file))
 
 
 def parse_experiment(data: object, source: str | None = None) -> Experiment:
@@ -651,10 +692,22 @@ def excluded_units(con: duckdb.DuckDBPyConnection, experiment: Experiment) -> in
 
 
 def analyze_experiment(
-    con: duckdb.DuckDBPyConnection, experiment: Experiment, *, as_of: dt.datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    experiment: Experiment,
+    *,
+    as_of: dt.datetime | None = None,
+    breakdowns: bool = True,
 ) -> Readout:
-    """The readout of a defined experiment, computed in the warehouse."""
+    """The readout of a defined experiment, computed in the warehouse.
+
+    ``breakdowns=False`` leaves out the segments and the cumulative look by day (a one-line status needs neither).
+    """
+    from insights.experiments.analysis import analyze
+
     _check_call("analyze_experiment", con, experiment)
+    check_bool("breakdowns", "analyze_experiment", breakdowns)
+    if not breakdowns:
+        experiment = dataclasses.replace(experiment, segments={})
     table = experiment_units(con, experiment, as_of=as_of)
     by_role: dict[str, list[Metric]] = {role: [] for role in ROLES}
     for metric in experiment.metrics:
@@ -663,18 +716,29 @@ def analyze_experiment(
     excluded = excluded_units(con, experiment)
     if excluded:
         notes.append(f"{excluded:,} units saw more than one variant and are left out.")
-    return analyze(
-        table,
-        by_role,
-        variant="variant",
-        control=experiment.control,
-        variants=experiment.variants,
-        weights=experiment.weights,
-        segments=tuple(experiment.segments),
-        assigned_at="assigned_at",
-        options=experiment.options,
-        title=experiment.title or experiment.id,
-        hypothesis=experiment.hypothesis or None,
-        experiment_id=experiment.id,
-        notes=notes,
-    )
+    cursor = None
+    if any(m.type == "quantile" for m in experiment.metrics):
+        # a quantile metric reads the units twice (moments, then order statistics): build them once, in a temporary
+        # table of a cursor of its own (temporary tables work on read-only connections too)
+        cursor = con.cursor()
+        cursor.execute(f"CREATE TEMP TABLE experiment_units AS {table.sql}", list(table.params))
+        table = UnitTable.from_data("experiment_units", con=cursor, function="analyze_experiment")
+    try:
+        return analyze(
+            table,
+            by_role,
+            variant="variant",
+            control=experiment.control,
+            variants=experiment.variants,
+            weights=experiment.weights,
+            segments=tuple(experiment.segments),
+            assigned_at="assigned_at" if breakdowns else None,
+            options=experiment.options,
+            title=experiment.title or experiment.id,
+            hypothesis=experiment.hypothesis or None,
+            experiment_id=experiment.id,
+            notes=notes,
+        )
+    finally:
+        if cursor is not None:
+            cursor.close()

@@ -148,6 +148,12 @@ def _pct(value: float, digits: int = 0) -> str:
     return f"{value * 100:+.{digits}f}%"
 
 
+def _p(value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return "<0.0001" if value < 0.0001 else f"{value:.2g}" if value < 0.01 else f"{value:.3f}"
+
+
 def _num(value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
@@ -206,7 +212,7 @@ class Readout:
         e = result.effect
         level = round((1 - result.alpha) * 100)
         if e.note and not math.isfinite(e.p_value):
-            return f"{result.metric}: not enough data to compare ({e.note})"
+            return f"{result.variant}: not enough data to compare {result.metric} ({e.note})"
         rel_ok = math.isfinite(e.relative)
         size = _pct(abs(e.relative)).lstrip("+") if rel_ok else _num(abs(e.effect))
         ci = (
@@ -287,8 +293,8 @@ class Readout:
                     _num(e.treatment_mean),
                     _pct(e.relative, 1),
                     f"{_pct(e.relative_ci_low, 1)} to {_pct(e.relative_ci_high, 1)}",
-                    f"{e.p_value:.3g}" if math.isfinite(e.p_value) else "n/a",
-                    f"{r.p_adjusted:.3g}" if math.isfinite(r.p_adjusted) else "n/a",
+                    _p(e.p_value),
+                    _p(r.p_adjusted),
                     f"{r.chance_to_win:.0%}" if math.isfinite(r.chance_to_win) else "n/a",
                     e.note or "",
                 ]
@@ -346,7 +352,8 @@ class Readout:
         go_ = require("plotly.graph_objects", "reports")
         level = round((1 - self.options.alpha) * 100)
         shown = [r for r in self.results if math.isfinite(r.effect.relative)]
-        labels = [f"{r.metric} ({r.variant}, {r.role})" for r in shown]
+        # plotly renders a subset of HTML in text: user-written names are escaped
+        labels = [html.escape(f"{r.metric} ({r.variant}, {r.role})") for r in shown]
         x = [r.effect.relative * 100 for r in shown]
         low = [(r.effect.relative - r.effect.relative_ci_low) * 100 for r in shown]
         high = [(r.effect.relative_ci_high - r.effect.relative) * 100 for r in shown]
@@ -363,7 +370,7 @@ class Readout:
         )
         fig.add_vline(x=0, line_dash="dash", line_color="#999")
         fig.update_layout(
-            title=f"Change against {self.control} ({level}% CI)",
+            title=html.escape(f"Change against {self.control} ({level}% CI)"),
             xaxis_title="relative change (%)",
             yaxis={"autorange": "reversed"},
             height=160 + 40 * len(shown),
@@ -426,7 +433,16 @@ class Readout:
             )
         )
         fig.add_hline(y=0, line_dash="dash", line_color="#999")
-        title = f"{looks[0].metric}: {looks[0].variant} minus {self.control}, by assignment day" if looks else ""
+        settled = looks[len(looks) // 5 :]  # the first days' band is very wide: frame the axis on the later looks
+        bounds = [v for x in settled for v in (x.effect.ci_low, x.effect.ci_high, 0.0) if math.isfinite(v)]
+        if bounds:
+            pad = 0.15 * (max(bounds) - min(bounds) or 1.0)
+            fig.update_yaxes(range=[min(bounds) - pad, max(bounds) + pad])
+        title = (
+            html.escape(f"{looks[0].metric}: {looks[0].variant} minus {self.control}, by assignment day")
+            if looks
+            else "no cumulative look: the readout has no assignment days for this metric"
+        )
         fig.update_layout(
             title=title,
             xaxis_title="units assigned up to",

@@ -21,6 +21,11 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 #: The parameter through which a notebook hands its headline and row counts back to the runner; the runner
 #: sets it, a user does not.
 SUMMARY_PARAMETER = "summary_path"
+#: The parameter through which the runner tells a notebook where the reports folder is (to link other reports'
+#: pages); the runner sets it, a user does not.
+REPORTS_PARAMETER = "reports_dir"
+#: The parameters the runner sets itself.
+RUNNER_PARAMETERS = (SUMMARY_PARAMETER, REPORTS_PARAMETER)
 
 
 class ReportNotFoundError(InsightsError, FileNotFoundError):
@@ -60,8 +65,8 @@ class ReportNotebook:
 
     @property
     def user_parameters(self) -> tuple[Parameter, ...]:
-        """The parameters a user may set (all but the runner's summary path)."""
-        return tuple(p for p in self.parameters if p.name != SUMMARY_PARAMETER)
+        """The parameters a user may set (all but the runner's own: the summary path and the reports folder)."""
+        return tuple(p for p in self.parameters if p.name not in RUNNER_PARAMETERS)
 
     def to_dict(self) -> dict[str, Any]:
         return {

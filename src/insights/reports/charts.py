@@ -171,3 +171,30 @@ def _add_context(
             hovertemplate=f"{category}: {number} (" + html.escape(legend_name, quote=False) + ")<extra></extra>",
         )
     )
+
+
+def restyle(fig: go.Figure) -> go.Figure:
+    """A figure drawn elsewhere (the experiment engine's plots) in the reports' look, with its text escaped.
+
+    Titles, axis titles, trace names and category labels may carry names a user wrote (variants, metrics), so
+    they are escaped as `label` does; numbers and dates are left alone. Returns the same figure, changed in place.
+    """
+    title = fig.layout.title.text
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": label(title) if title else None, "x": 0.0, "xanchor": "left", "font": {"size": 16}},
+        font={"family": _FONT, "size": 13, "color": "#1f2937"},
+        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+    )
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        if axis.title.text:
+            axis.title.text = label(axis.title.text)
+        axis.automargin = True
+    for trace in fig.data:
+        if trace.name:
+            trace.name = label(trace.name)
+        for attribute in ("x", "y"):
+            values = getattr(trace, attribute, None)
+            if values is not None and any(isinstance(v, str) for v in values):
+                setattr(trace, attribute, [label(v) if isinstance(v, str) else v for v in values])
+    return fig

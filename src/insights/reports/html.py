@@ -79,6 +79,12 @@ pre { white-space: pre-wrap; font-size: 0.85rem; }
 .insights-table td.num, .insights-table th.num { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
 .insights-note { color: var(--muted); font-size: 0.85rem; }
+/* Experiment readouts: the verdict stands out; a failed check and a harmed metric are marked. */
+.insights-verdict { font-size: 1.1rem; }
+.insights-alert { border-left: 4px solid var(--down); background: #fff4ed; padding: 8px 12px; }
+.insights-checks li.insights-check-alert { color: var(--down); font-weight: 600; }
+.insights-table tr.insights-better td:first-child { border-left: 4px solid var(--up); }
+.insights-table tr.insights-worse td:first-child { border-left: 4px solid var(--down); }
 .insights-footer { color: var(--muted); font-size: 0.8rem; margin-top: 32px; border-top: 1px solid var(--line);
   padding-top: 12px; }
 @media print { body { background: #fff; } .insights-section { break-inside: avoid; border: 0; padding: 0; } }

@@ -32,34 +32,41 @@ class IndexEntry:
     created_at: str
     html: str  # relative to the reports folder, with forward slashes
     notebook: str
+    group: str = ""  # the folder between the report's name and the period, if any (an experiment's id)
 
 
 def read_entries(reports_root: Path) -> list[IndexEntry]:
-    """The finished runs under `reports_root` (<name>/<period>/manifest.json), newest period first.
+    """The finished runs under `reports_root`, newest period first: <name>/<period>/manifest.json, and
+    <name>/<group>/<period>/manifest.json for reports filed by group (experiment readouts, by experiment id).
 
     Folders starting with '.' or '_' (runs in progress, failed runs) are not runs. A manifest that cannot be
     read is skipped rather than taking the whole index down.
     """
     entries: list[IndexEntry] = []
-    for manifest in sorted(reports_root.glob(f"*/*/{MANIFEST_NAME}")):
+    manifests = [*reports_root.glob(f"*/*/{MANIFEST_NAME}"), *reports_root.glob(f"*/*/*/{MANIFEST_NAME}")]
+    for manifest in sorted(manifests):
         run_dir = manifest.parent
-        if any(part.startswith((".", "_")) for part in (run_dir.name, run_dir.parent.name)):
+        parts = run_dir.relative_to(reports_root).parts
+        if any(part.startswith((".", "_")) for part in parts):
             continue
         try:
             data: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if len(parts) == 3 and not data.get("group"):
+            continue  # a folder inside some run, not a run filed by group
         files = data.get("files") or {}
         rel = run_dir.relative_to(reports_root).as_posix()
         entries.append(
             IndexEntry(
-                name=str(data.get("name") or run_dir.parent.name),
+                name=str(data.get("name") or parts[0]),
                 period=str(data.get("period") or run_dir.name),
-                title=str(data.get("title") or run_dir.parent.name),
+                title=str(data.get("title") or parts[0]),
                 headline=str(data.get("headline") or ""),
                 created_at=str(data.get("created_at") or ""),
                 html=f"{rel}/{files.get('html', 'report.html')}",
                 notebook=f"{rel}/{files.get('notebook', 'report.ipynb')}",
+                group=str(data.get("group") or ""),
             )
         )
     entries.sort(key=lambda e: (_period_end(e), e.created_at, e.name), reverse=True)
@@ -67,18 +74,27 @@ def read_entries(reports_root: Path) -> list[IndexEntry]:
 
 
 _STAMP = re.compile(r"^\d{8}T\d{6}Z$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _period_end(entry: IndexEntry) -> str:
-    """When the period a run covers ends, as UTC ISO text: an ISO week ends on the next Monday, a run labelled
-    with its time at that time; other labels fall back to when the run was written. So a week written late
-    (a backfill, a --force) still sits below the weeks after it."""
+    """When the period a run covers ends, as UTC ISO text: an ISO week ends on the next Monday, a day
+    (YYYY-MM-DD, an experiment readout's label) at the next midnight, a run labelled with its time at that time;
+    other labels fall back to when the run was written. So a week written late (a backfill, a --force) still sits
+    below the weeks after it."""
     from insights.reports.weeks import IsoWeek
 
     try:
         return IsoWeek.parse(entry.period).end.strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         pass
+    if _DAY.match(entry.period):
+        from datetime import date, timedelta
+
+        try:
+            return (date.fromisoformat(entry.period) + timedelta(days=1)).isoformat() + "T00:00:00Z"
+        except ValueError:
+            pass
     if _STAMP.match(entry.period):
         p = entry.period
         return f"{p[0:4]}-{p[4:6]}-{p[6:8]}T{p[9:11]}:{p[11:13]}:{p[13:15]}Z"

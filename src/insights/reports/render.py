@@ -187,6 +187,11 @@ def _plotly_io() -> Any:
     return importlib.import_module("plotly.io")
 
 
+def show_markup(markup: str) -> None:
+    """Display ready-made report markup (already escaped) in the notebook as one output."""
+    _display_html(markup)
+
+
 def show_header(title: str, headline: str = "", kicker: str = "") -> None:
     """Display a report's header in the notebook."""
     _display_html(header_html(title, headline, kicker))

@@ -6,6 +6,8 @@
     reports/index.html                      every run, newest first
     reports/_failed/<name>-<period>-<time>.ipynb   the partly executed copy of a run that failed
 
+Reports filed by group add one folder: an experiment readout is reports/experiment/<experiment id>/<day>/.
+
 A run is written into a hidden folder beside its final place and renamed into place when complete, so a
 reader (or a web server) never sees half a report. A finished period is skipped unless `force=True`.
 
@@ -27,13 +29,19 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from insights import __version__, config
 from insights.errors import InsightsError, invalid_parameter
-from insights.reports.catalog import SUMMARY_PARAMETER, ReportNotebook, find_report
+from insights.reports.catalog import (
+    REPORTS_PARAMETER,
+    RUNNER_PARAMETERS,
+    SUMMARY_PARAMETER,
+    ReportNotebook,
+    find_report,
+)
 from insights.reports.index import MANIFEST_NAME, update_index, write_atomic
 from insights.reports.weeks import IsoWeek
 
@@ -70,10 +78,17 @@ class ReportRun:
     durations: dict[str, float] = field(default_factory=dict)
     headline: str = ""
     index_path: Path | None = None
+    group: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'weekly', or 'experiment exp-bot-prompt-v2' for a report filed by group."""
+        return f"{self.name} {self.group}" if self.group else self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "group": self.group,
             "period": self.period,
             "html_path": str(self.html_path),
             "notebook_path": str(self.notebook_path),
@@ -87,12 +102,12 @@ class ReportRun:
     def __str__(self) -> str:
         if self.skipped:
             return (
-                f"The {self.name} report for {self.period} is already written, so it was skipped "
+                f"The {self.label} report for {self.period} is already written, so it was skipped "
                 f"(--force writes it again): {self.html_path}"
             )
         d = self.durations
         lines = [
-            f"Wrote the {self.name} report for {self.period} in {d.get('total', 0.0):.1f} s "
+            f"Wrote the {self.label} report for {self.period} in {d.get('total', 0.0):.1f} s "
             f"(queries {d.get('query', 0.0):.1f} s, notebook {d.get('execute', 0.0):.1f} s, "
             f"HTML {d.get('export', 0.0):.1f} s)."
         ]
@@ -112,21 +127,24 @@ def run_report(
     notebooks_dir: Path = Path("notebooks"),
     force: bool = False,
     period: str | None = None,
+    group: str | None = None,
 ) -> ReportRun:
     """Run `notebooks_dir/<name>.ipynb` with `parameters`; write its HTML, executed notebook and manifest.
 
-    The run lands in `reports_root/<name>/<period>/`. `period` defaults to the `week` parameter when there
-    is one, else to the UTC time of the run (so such runs never collide). Every parameter must be declared
-    in the notebook's tagged parameters cell. If the folder already holds a finished run it is returned
-    with `skipped=True`, unless `force`. A failing notebook raises ReportFailedError and leaves its partly
-    executed copy in `reports_root/_failed/`; the finished run of the period, if any, stays as it was.
+    The run lands in `reports_root/<name>/<period>/`, or `reports_root/<name>/<group>/<period>/` with a
+    `group` (an experiment readout is filed under its experiment's id). `period` defaults to the `week`
+    parameter when there is one, else to the UTC time of the run (so such runs never collide). Every
+    parameter must be declared in the notebook's tagged parameters cell. If the folder already holds a
+    finished run it is returned with `skipped=True`, unless `force`. A failing notebook raises
+    ReportFailedError and leaves its partly executed copy in `reports_root/_failed/`; the finished run of
+    the period, if any, stays as it was. A notebook that declares `reports_dir` is told the reports folder.
     """
     fn = "run_report"
     started = time.perf_counter()
     notebook = find_report(name, Path(notebooks_dir))
     if not isinstance(parameters, Mapping):
         raise invalid_parameter("parameters", fn, "must be a mapping of parameter names to values", parameters)
-    unknown = [k for k in parameters if k not in notebook.parameter_names or k == SUMMARY_PARAMETER]
+    unknown = [k for k in parameters if k not in notebook.parameter_names or k in RUNNER_PARAMETERS]
     if unknown:
         declared = ", ".join(p.name for p in notebook.user_parameters) or "none"
         raise invalid_parameter(
@@ -140,10 +158,14 @@ def run_report(
         raise invalid_parameter(
             "period", fn, "must be a label of letters, digits, '.', '_' or '-' (at most 64)", period
         )
+    if group is not None and (not isinstance(group, str) or not PERIOD_PATTERN.match(group)):
+        raise invalid_parameter(
+            "group", fn, "must be None or a label of letters, digits, '.', '_' or '-' (at most 64)", group
+        )
     reports_root = Path(reports_root)
-    final_dir = reports_root / name / period
+    final_dir = reports_root / name / group / period if group else reports_root / name / period
     if (final_dir / MANIFEST_NAME).is_file() and not force:
-        return _finished_run(name, period, final_dir, reports_root, skipped=True)
+        return _finished_run(name, period, final_dir, reports_root, skipped=True, group=group)
 
     work_dir = final_dir.parent / f".{period}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work_dir.mkdir(parents=True)
@@ -153,9 +175,12 @@ def run_report(
         fingerprint = warehouse_fingerprint(db) if "db" in notebook.parameter_names else None
         if SUMMARY_PARAMETER in notebook.parameter_names:
             run_parameters[SUMMARY_PARAMETER] = str((work_dir / _SUMMARY_FILE).resolve())
+        if REPORTS_PARAMETER in notebook.parameter_names:
+            run_parameters[REPORTS_PARAMETER] = str(reports_root.resolve())
 
         t0 = time.perf_counter()
-        _execute(notebook, work_dir / NOTEBOOK_NAME, run_parameters, reports_root, period)
+        failed_label = f"{group}-{period}" if group else period
+        _execute(notebook, work_dir / NOTEBOOK_NAME, run_parameters, reports_root, failed_label)
         execute_seconds = time.perf_counter() - t0
 
         summary = _read_summary(work_dir / _SUMMARY_FILE)
@@ -174,6 +199,7 @@ def run_report(
         durations["total"] = round(time.perf_counter() - started, 3)
         manifest = {
             "name": name,
+            "group": group,
             "period": period,
             "title": title,
             "headline": str(summary.get("headline") or ""),
@@ -195,7 +221,7 @@ def run_report(
         if work_dir.exists():
             shutil.rmtree(work_dir, ignore_errors=True)
     update_index(reports_root)
-    return _finished_run(name, period, final_dir, reports_root, skipped=False)
+    return _finished_run(name, period, final_dir, reports_root, skipped=False, group=group)
 
 
 def weekly(
@@ -212,14 +238,7 @@ def weekly(
     path, so it reads the same file whatever the kernel's working directory.
     """
     iso_week = _as_week(week)
-    db_file = config.db_path(db)
-    if not db_file.is_file():
-        from insights.errors import WarehouseNotFoundError
-
-        raise WarehouseNotFoundError(
-            f"The warehouse {db_file} does not exist; run 'insights demo' or 'insights ingest' to create it, "
-            "or pass --db with the path of an existing warehouse."
-        )
+    db_file = existing_warehouse(db)
     return run_report(
         "weekly",
         {"week": str(iso_week), "db": str(db_file.resolve())},
@@ -228,6 +247,62 @@ def weekly(
         force=force,
         period=str(iso_week),
     )
+
+
+def experiment_readout(
+    experiment_id: str,
+    *,
+    db: str | os.PathLike[str] | None = None,
+    as_of: str | date | None = None,
+    force: bool = False,
+    reports_root: Path = Path("reports"),
+    notebooks_dir: Path = Path("notebooks"),
+    experiments_dir: str | os.PathLike[str] = Path("experiments"),
+) -> ReportRun:
+    """Write the readout page of an experiment: `reports/experiment/<id>/<day>/report.html`.
+
+    The page reads the data up to the end of `as_of` ('YYYY-MM-DD' or a date), or all the data when it is None;
+    `<day>` is `as_of`, else today's UTC date, so a day's readout is skipped once written (unless `force`). The
+    id must be defined in `experiments_dir` and the definition must be valid: both are checked here, before a
+    kernel starts, as is the warehouse. The notebook gets absolute paths, whatever its working directory.
+    """
+    from insights.reports.experiment import load_definition, parse_as_of
+    from insights.reports.experiment_catalog import definition_path
+
+    if isinstance(as_of, datetime):
+        raise invalid_parameter("as_of", "experiment_readout", "must be a day ('YYYY-MM-DD' or a date) or None", as_of)
+    path = definition_path(experiment_id, experiments_dir)
+    db_file = existing_warehouse(db)
+    until = parse_as_of(as_of, "experiment_readout")
+    load_definition(experiment_id, experiments_dir)  # the engine's validation: one sentence naming file and key
+    day = (until - timedelta(days=1)).date() if until is not None else datetime.now(UTC).date()
+    return run_report(
+        "experiment",
+        {
+            "experiment_id": experiment_id,
+            "db": str(db_file.resolve()),
+            "as_of": day.isoformat() if until is not None else None,
+            "experiments_dir": str(path.parent.resolve()),
+        },
+        reports_root=reports_root,
+        notebooks_dir=notebooks_dir,
+        force=force,
+        period=day.isoformat(),
+        group=experiment_id,
+    )
+
+
+def existing_warehouse(db: str | os.PathLike[str] | None) -> Path:
+    """The warehouse file (`db`, else $INSIGHTS_DB, else data/insights.duckdb); one sentence if it is missing."""
+    db_file = config.db_path(db)
+    if not db_file.is_file():
+        from insights.errors import WarehouseNotFoundError
+
+        raise WarehouseNotFoundError(
+            f"The warehouse {db_file} does not exist; run 'insights demo' or 'insights ingest' to create it, "
+            "or pass --db with the path of an existing warehouse."
+        )
+    return db_file
 
 
 def _as_week(week: object) -> IsoWeek:
@@ -356,7 +431,9 @@ def _template_cell_number(notebook: ReportNotebook, source: str) -> int | str:
     return "?"
 
 
-def _finished_run(name: str, period: str, final_dir: Path, reports_root: Path, *, skipped: bool) -> ReportRun:
+def _finished_run(
+    name: str, period: str, final_dir: Path, reports_root: Path, *, skipped: bool, group: str | None = None
+) -> ReportRun:
     """The record of a run whose folder is in place, read back from its manifest."""
     try:
         manifest = json.loads((final_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -372,6 +449,7 @@ def _finished_run(name: str, period: str, final_dir: Path, reports_root: Path, *
         durations={k: float(v) for k, v in (manifest.get("durations") or {}).items()},
         headline=str(manifest.get("headline") or ""),
         index_path=reports_root / "index.html",
+        group=group,
     )
 
 

@@ -15,16 +15,21 @@ What every number means is in docs/reports.md.
 from __future__ import annotations
 
 import html
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from insights.errors import invalid_parameter
 from insights.reports import _text
+from insights.reports.experiment_catalog import EXPERIMENTS_DIR
 from insights.reports.sections import _CSS, Chart, Section, show_html
 from insights.reports.weekly_chat import funnel_section, leads_section
 from insights.reports.weekly_content import engagement_section, posts_section
+from insights.reports.weekly_experiments import experiments_section
 from insights.reports.weekly_headline import headline_line, headline_metrics, headline_section
 from insights.reports.weekly_quality import data_quality_section
 from insights.reports.weekly_queries import WeeklyData, fetch_weekly_data
@@ -33,12 +38,12 @@ from insights.reports.weeks import IsoWeek
 __all__ = ["SECTION_KEYS", "Chart", "Section", "WeeklyReport", "weekly_report"]
 
 #: The sections of a weekly report, in reading order.
-SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "data_quality")
+SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "experiments", "data_quality")
 
 
 @dataclass(frozen=True)
 class WeeklyReport:
-    """What happened in one ISO week: a one-line headline and six sections (see SECTION_KEYS)."""
+    """What happened in one ISO week: a one-line headline and seven sections (see SECTION_KEYS)."""
 
     week: IsoWeek
     headline: str
@@ -48,7 +53,8 @@ class WeeklyReport:
     post_age_days: int = 7
 
     def section(self, key: str) -> Section:
-        """The section with this key ('headline', 'engagement', 'posts', 'funnel', 'leads', 'data_quality')."""
+        """The section with this key ('headline', 'engagement', 'posts', 'funnel', 'leads', 'experiments',
+        'data_quality')."""
         for s in self.sections:
             if s.key == key:
                 return s
@@ -120,24 +126,49 @@ def _coerce_week(week: IsoWeek | str | None) -> IsoWeek:
     raise invalid_parameter("week", "weekly_report", "must be an IsoWeek, a 'YYYY-Www' string or None", week)
 
 
-def weekly_report(con: duckdb.DuckDBPyConnection, week: IsoWeek | str | None = None) -> WeeklyReport:
+def weekly_report(
+    con: duckdb.DuckDBPyConnection,
+    week: IsoWeek | str | None = None,
+    *,
+    experiments_dir: str | os.PathLike[str] | None = EXPERIMENTS_DIR,
+    reports_root: str | os.PathLike[str] | None = None,
+) -> WeeklyReport:
     """Read one ISO week from the warehouse behind `con` and write it up.
 
     `week` defaults to the last complete ISO week (UTC). Posts are compared at the fixed age of 7 days
     (marts.posts' `*_7d` columns): engagement and impressions as they stood 7 days after publishing, for the
-    posts that reached that age during the week. The connection may be read-only; nothing is written,
-    opened or closed.
+    posts that reached that age during the week. The Experiments section lists the experiments defined in
+    `experiments_dir` (None: none) that ran during the week, each with its verdict as of the week's end, and
+    links their latest readout pages found under `reports_root` (None: no links). The connection may be
+    read-only; nothing is written, opened or closed.
     """
     if not isinstance(con, duckdb.DuckDBPyConnection):
         raise invalid_parameter("con", "weekly_report", "must be a DuckDB connection to the warehouse", con)
     iso_week = _coerce_week(week)
-    data = fetch_weekly_data(con, iso_week)
-    headline, sections = build_sections(data)
+    # The experiments' readouts (seconds on a big warehouse, plus importing the statistics stack) run on their own
+    # cursor in a worker thread while the week's queries and charts are built: DuckDB releases the GIL while it
+    # works, so the two overlap.
+    cursor = con.cursor()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights-experiments") as pool:
+            pending = pool.submit(
+                experiments_section,
+                cursor,
+                iso_week,
+                experiments_dir=Path(experiments_dir) if experiments_dir is not None else None,
+                reports_root=Path(reports_root) if reports_root is not None else None,
+            )
+            data = fetch_weekly_data(con, iso_week)
+            headline, sections = build_sections(data)
+            experiments, experiment_seconds = pending.result()
+    finally:
+        cursor.close()
+    at = SECTION_KEYS.index("experiments")
     return WeeklyReport(
         week=iso_week,
         headline=headline,
-        sections=sections,
-        row_counts=data.row_counts,
-        query_seconds=data.query_seconds,
+        sections=(*sections[:at], experiments, *sections[at:]),
+        row_counts={**data.row_counts, "query.experiments": len(experiments.table)},
+        query_seconds=data.query_seconds + experiment_seconds,
         post_age_days=data.age_days,
     )

@@ -50,8 +50,11 @@ def test_equals_statsmodels_for_any_effects(pairs: list[tuple[float, float]]) ->
         reference = combine_effects(effects, variances).test_homogeneity()
     result = interaction_test([segment(e, s) for e, s in pairs])
     assert math.isclose(result.statistic, reference.statistic, rel_tol=1e-9, abs_tol=1e-9)
-    # near Q = 0 the chi-square(1) survival function moves like sqrt(Q): a rounding of 1e-13 in Q moves p by 3e-7
-    assert math.isclose(result.p_value, reference.pvalue, rel_tol=1e-7, abs_tol=1e-6)
+    if reference.statistic < 1e-6:
+        # near Q = 0 the chi-square survival function moves like sqrt(Q): rounding noise in Q (1e-12) moves p by 1e-6
+        assert result.p_value > 0.999
+    else:
+        assert math.isclose(result.p_value, reference.pvalue, rel_tol=1e-7, abs_tol=1e-12)
     assert result.df == reference.df
 
 

@@ -199,12 +199,17 @@ class Experiment:
 
     def status(self, now: dt.datetime | None = None) -> str:
         """``planned`` before the start, ``running`` until the end, then ``finished``."""
-        now = now or dt.datetime.now(dt.UTC)
-        if self.start is not None and now < self.start:
-            return "planned"
-        if self.end is not None and now >= self.end:
-            return "finished"
-        return "running"
+        return status_between(self.start, self.end, now)
+
+
+def status_between(start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """``planned`` before ``start``, ``finished`` from ``end``, else ``running`` (open ends never bind)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if start is not None and now < start:
+        return "planned"
+    if end is not None and now >= end:
+        return "finished"
+    return "running"
 
 
 # --- reading YAML -----------------------------------------------------------------------------------------------

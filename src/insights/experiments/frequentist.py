@@ -105,6 +105,57 @@ def _relative(
     return relative, low, high, None
 
 
+def normal_effect(
+    c_mean: float,
+    t_mean: float,
+    c_var_mean: float,
+    t_var_mean: float,
+    *,
+    alpha: float,
+    alternative: str,
+    relative_ci: str,
+    method: str,
+    note: str | None = None,
+    theta: float | None = None,
+    variance_reduction: float | None = None,
+) -> EffectResult:
+    """The normal (z) comparison of two arm estimates from their values and the variances of those estimates.
+
+    Shared by the tests whose estimate is not a plain mean (ratios, quantiles); ``note`` is kept unless the relative
+    effect adds its own.
+    """
+    effect = t_mean - c_mean
+    se2 = c_var_mean + t_var_mean
+    if not se2 > 0:
+        return EffectResult(
+            c_mean, t_mean, effect, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, method, "zero_variance",
+            theta, variance_reduction,
+        )  # fmt: skip
+    se = math.sqrt(se2)
+    statistic = effect / se
+    q = _quantile(alpha, alternative, None)
+    low, high = _interval(effect, q * se, alternative)
+    relative, r_low, r_high, rel_note = _relative(c_mean, t_mean, c_var_mean, t_var_mean, q, alternative, relative_ci)
+    return EffectResult(
+        c_mean,
+        t_mean,
+        effect,
+        low,
+        high,
+        _p_value(statistic, alternative, None),
+        statistic,
+        _NAN,
+        relative,
+        r_low,
+        r_high,
+        method,
+        rel_note or note,
+        theta,
+        variance_reduction,
+        se,
+    )
+
+
 def _degenerate(
     control: SampleStats, treatment: SampleStats, method: str, note: str, effect: float = _NAN
 ) -> EffectResult:

@@ -64,10 +64,7 @@ class Proportion:
 
     def variables(self) -> dict[str, str]:
         """The variables the engine summarises for this metric: role -> column or expression."""
-        out = {"value": self.column}
-        if self.covariate is not None:
-            out["covariate"] = self.covariate
-        return out
+        return _value_and_covariate(self.column, self.covariate)
 
 
 @dataclass(frozen=True)
@@ -108,10 +105,7 @@ class Mean:
 
     def variables(self) -> dict[str, str]:
         """The variables the engine summarises for this metric: role -> column or expression."""
-        out = {"value": self.column}
-        if self.covariate is not None:
-            out["covariate"] = self.covariate
-        return out
+        return _value_and_covariate(self.column, self.covariate)
 
 
 @dataclass(frozen=True)
@@ -190,6 +184,10 @@ class Quantile:
     def variables(self) -> dict[str, str]:
         """The value whose count the grouped pass returns (the order statistics come from a second query)."""
         return {"value": self.column}
+
+
+def _value_and_covariate(column: str, covariate: str | None) -> dict[str, str]:
+    return {"value": column} if covariate is None else {"value": column, "covariate": covariate}
 
 
 def _percent(q: float) -> str:

@@ -44,10 +44,7 @@ from insights.experiments.frequentist import (
     Alternative,
     EffectResult,
     RelativeCI,
-    _interval,
-    _p_value,
-    _quantile,
-    _relative,
+    normal_effect,
 )
 from insights.experiments.summaries import _as_vector
 from insights.params import check_choice, check_count, check_instance, check_int, check_open_unit
@@ -209,28 +206,15 @@ def quantile_test(
     c_se, t_se = control.se, treatment.se
     if math.isnan(c_se) or math.isnan(t_se):
         return degenerate("too_few_units", effect)
-    se = math.hypot(c_se, t_se)
-    if se == 0:
+    if c_se == 0 and t_se == 0:
         return degenerate("zero_variance", effect)
-    statistic = effect / se
-    q = _quantile(alpha, alternative, None)
-    low, high = _interval(effect, q * se, alternative)
-    relative, r_low, r_high, note = _relative(
-        control.estimate, treatment.estimate, c_se**2, t_se**2, q, alternative, relative_ci
-    )
-    return EffectResult(
+    return normal_effect(
         control.estimate,
         treatment.estimate,
-        effect,
-        low,
-        high,
-        _p_value(statistic, alternative, None),
-        statistic,
-        _NAN,
-        relative,
-        r_low,
-        r_high,
-        method,
-        note,
-        se=se,
+        c_se**2,
+        t_se**2,
+        alpha=alpha,
+        alternative=alternative,
+        relative_ci=relative_ci,
+        method=method,
     )

@@ -31,10 +31,7 @@ from insights.experiments.frequentist import (
     Alternative,
     EffectResult,
     RelativeCI,
-    _interval,
-    _p_value,
-    _quantile,
-    _relative,
+    normal_effect,
 )
 from insights.experiments.summaries import MomentStats
 from insights.params import check_choice, check_instance, check_open_unit
@@ -174,30 +171,18 @@ def ratio_test(
     if covariates is not None:
         reduction = 1 - (c_var_mean + t_var_mean) / raw_var if raw_var > 0 else _NAN
     c_mean, t_mean = means
-    effect = t_mean - c_mean
-    se2 = c_var_mean + t_var_mean
-    if se2 == 0:
-        return degenerate(c_mean, t_mean, "zero_variance", effect)
-    se = math.sqrt(se2)
-    statistic = effect / se
-    q = _quantile(alpha, alternative, None)
-    low, high = _interval(effect, q * se, alternative)
-    relative, r_low, r_high, note = _relative(c_mean, t_mean, c_var_mean, t_var_mean, q, alternative, relative_ci)
-    return EffectResult(
+    if c_var_mean + t_var_mean == 0:
+        return degenerate(c_mean, t_mean, "zero_variance", t_mean - c_mean)
+    return normal_effect(
         c_mean,
         t_mean,
-        effect,
-        low,
-        high,
-        _p_value(statistic, alternative, None),
-        statistic,
-        _NAN,
-        relative,
-        r_low,
-        r_high,
-        method,
-        note or extra_note,
-        theta,
-        reduction,
-        se,
+        c_var_mean,
+        t_var_mean,
+        alpha=alpha,
+        alternative=alternative,
+        relative_ci=relative_ci,
+        method=method,
+        note=extra_note,
+        theta=theta,
+        variance_reduction=reduction,
     )

@@ -23,6 +23,7 @@ from insights.experiments.definition import (
     definition_path,
     known_ids,
     load_experiment,
+    status_between,
 )
 
 __all__ = [
@@ -68,14 +69,7 @@ class ExperimentEntry:
     def status(self, now: dt.datetime | None = None) -> str:
         """`planned` before the start, `running` until the end, then `finished` (as `Experiment.status`);
         `invalid` for a file that cannot be read."""
-        if self.problem is not None:
-            return "invalid"
-        now = now or dt.datetime.now(dt.UTC)
-        if self.start is not None and now < self.start:
-            return "planned"
-        if self.end is not None and now >= self.end:
-            return "finished"
-        return "running"
+        return "invalid" if self.problem is not None else status_between(self.start, self.end, now)
 
     def to_dict(self, now: dt.datetime | None = None) -> dict[str, Any]:
         return {

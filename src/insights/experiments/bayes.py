@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from insights.errors import invalid_parameter
 from insights.experiments.stats import SampleStats
@@ -129,16 +129,16 @@ def _posterior(
         post_mean = post_var * (prior_mean / prior_var + effect / var)
     sd = math.sqrt(post_var)
     z = post_mean / sd
-    density = float(stats.norm.pdf(z))
+    density = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # the standard normal density
     # E[max(0, -X)] and E[max(0, X)] for X ~ N(mu, sd^2).
-    loss_treatment = sd * density - post_mean * float(stats.norm.cdf(-z))
-    loss_control = sd * density + post_mean * float(stats.norm.cdf(z))
-    half = float(stats.norm.isf((1 - ci_level) / 2)) * sd
+    loss_treatment = sd * density - post_mean * float(special.ndtr(-z))
+    loss_control = sd * density + post_mean * float(special.ndtr(z))
+    half = -float(special.ndtri((1 - ci_level) / 2)) * sd
     return BayesNormalResult(
         effect=effect,
         posterior_mean=post_mean,
         posterior_sd=sd,
-        chance_to_beat_control=float(stats.norm.cdf(z)),
+        chance_to_beat_control=float(special.ndtr(z)),
         expected_loss_treatment=max(loss_treatment, 0.0),
         expected_loss_control=max(loss_control, 0.0),
         ci_low=post_mean - half,

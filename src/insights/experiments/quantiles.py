@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as sps
+from scipy import special
 
 from insights.errors import invalid_parameter
 from insights.experiments.frequentist import (
@@ -76,6 +76,8 @@ def quantile_ranks(n: int, q: float, alpha: float = 0.05) -> tuple[int, int, int
 def _ranks(n: int, q: float, alpha: float) -> tuple[int, int, int]:
     estimate = max(1, math.ceil(n * Fraction(repr(q))))
     # The same arithmetic as scipy.stats.quantile_test(...).confidence_interval(), shifted to 1-based ranks.
+    from scipy import stats as sps  # only quantile metrics need the binomial quantiles: keep the import off the path
+
     lower = int(sps.binom.ppf(alpha / 2, n, q))
     upper = int(sps.binom.isf(alpha / 2, n, q)) + 1
     return estimate, lower, upper
@@ -138,7 +140,7 @@ class QuantileStats:
     @property
     def se(self) -> float:
         """Standard error of the estimate: the interval's width over 2 z(1 - alpha / 2) (NaN if a bound is)."""
-        return (self.ci_high - self.ci_low) / (2 * float(sps.norm.ppf(1 - self.alpha / 2)))
+        return (self.ci_high - self.ci_low) / (2 * float(special.ndtri(1 - self.alpha / 2)))
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict, in declaration order."""

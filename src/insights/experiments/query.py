@@ -10,6 +10,7 @@ rows reach Python, as addable :class:`~insights.experiments.summaries.MomentStat
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class UnitTable:
             assert result is not None  # a SELECT returns a relation
             return list(result.columns), result.fetchall()
         assert self.con is not None
-        sql = f"WITH {_TABLE} AS ({self.sql}) {query.sql('duckdb')}"
+        # not materialized: the winsorization caps read the units a second time, and a materialized CTE would hold
+        # every row in memory
+        sql = f"WITH {_TABLE} AS NOT MATERIALIZED ({self.sql}) {query.sql('duckdb')}"
         cursor = self.con.execute(sql, [*self.params, *params])
         return [d[0] for d in cursor.description or []], cursor.fetchall()
 
@@ -249,25 +252,33 @@ def grouped_stats(
     if day is not None:
         keys.append(exp.cast(table.column(day, "day", function), "DATE").as_("day"))
 
+    counts = _winsorized_counts(table, metrics, function)
     values: list[exp.Expr] = []  # the projection of each metric variable, winsorized when asked
     bounds: list[exp.Expr] = []  # pooled percentiles, computed once over all units
     aggregates: list[exp.Expr] = [exp.Count(this=exp.Star()).as_("n_units")]
     for m, metric in enumerate(metrics):
         names = _names(metric)
-        for v, (role, text) in enumerate(metric.variables().items()):
-            raw = exp.cast(table.column(text, f"metrics[{m}].{role}", function), "DOUBLE")
-            values.append(_winsorized(raw, metric, role, alias("bound", m, v), bounds).as_(alias("v", m, v)))
+        raws = [
+            exp.cast(table.column(text, f"metrics[{m}].{role}", function), "DOUBLE")
+            for role, text in metric.variables().items()
+        ]
+        for v, (role, raw) in enumerate(zip(metric.variables(), raws, strict=True)):
+            value = _winsorized(raw, metric, role, alias("bound", m, v), bounds, counts.get((m, v), 0))
+            if len(raws) > 1:
+                # a unit with a missing variable is left out of the whole metric: NULL all its variables here, so the
+                # aggregates below (which skip NULLs) need no FILTER, which DuckDB evaluates per aggregate
+                missing = exp.or_(*(exp.Is(this=r.copy(), expression=exp.Null()) for r in raws))
+                value = exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=value)
+            values.append(value.as_(alias("v", m, v)))
         cols = [exp.column(alias("v", m, v)) for v in range(len(names))]
-        present: exp.Expr = exp.and_(*(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())) for c in cols))
-        aggregates.append(_filtered(exp.Count(this=exp.Star()), present).as_(alias("n", m)))
+        aggregates.append(exp.Count(this=cols[0].copy()).as_(alias("n", m)))
         for v, col in enumerate(cols):
-            aggregates.append(_filtered(exp.Avg(this=col.copy()), present).as_(alias("mean", m, v)))
+            aggregates.append(exp.Avg(this=col.copy()).as_(alias("mean", m, v)))
             for w in range(v, len(cols)):
-                fn = exp.func("covar_samp", col.copy(), cols[w].copy())
-                aggregates.append(_filtered(fn, present).as_(alias("cov", m, v, w)))
+                aggregates.append(exp.func("covar_samp", col.copy(), cols[w].copy()).as_(alias("cov", m, v, w)))
         if isinstance(metric, Proportion):
-            aggregates.append(_filtered(exp.Min(this=cols[0].copy()), present).as_(alias("min", m)))
-            aggregates.append(_filtered(exp.Max(this=cols[0].copy()), present).as_(alias("max", m)))
+            aggregates.append(exp.Min(this=cols[0].copy()).as_(alias("min", m)))
+            aggregates.append(exp.Max(this=cols[0].copy()).as_(alias("max", m)))
 
     inner = exp.select(*keys, *values).from_(_TABLE)
     if bounds:
@@ -306,7 +317,54 @@ def _filtered(aggregate: exp.Expr, condition: exp.Expr) -> exp.Expr:
     return exp.Filter(this=aggregate, expression=exp.Where(this=condition.copy()))
 
 
-def _winsorized(raw: exp.Expr, metric: Metric, role: str, bound: str, bounds: list[exp.Expr]) -> exp.Expr:
+def _winsorized_counts(table: UnitTable, metrics: Sequence[Metric], function: str) -> dict[tuple[int, int], int]:
+    """Non-missing values of every variable a winsorized mean caps: the pooled percentiles need them first."""
+    from sqlglot import exp
+
+    wanted = [
+        ((m, v), text)
+        for m, metric in enumerate(metrics)
+        if isinstance(metric, Mean) and (metric.winsorize is not None or metric.winsorize_lower is not None)
+        for v, (role, text) in enumerate(metric.variables().items())
+    ]
+    if not wanted:
+        return {}
+    query = exp.select(
+        *(exp.Count(this=table.column(text, "metrics", function)).as_(f"n_{i}") for i, (_, text) in enumerate(wanted))
+    ).from_(_TABLE)
+    _, rows = table.execute(query)
+    return {key: int(rows[0][i]) for i, (key, _) in enumerate(wanted)}
+
+
+def _percentile(raw: exp.Expr, q: float, n: int) -> exp.Expr:
+    """The pooled q-quantile of ``raw`` over its ``n`` values, interpolated linearly as ``quantile_cont`` does.
+
+    Only the values beyond it are kept: ``max(x, k)`` holds the k largest (``min`` the k smallest), so memory grows
+    with (1 - q) n, not n. Equal to ``quantile_cont`` up to the last bit of rounding.
+    """
+    from sqlglot import exp
+
+    if n == 0:
+        return exp.cast(exp.Null(), "DOUBLE")
+    position = (n - 1) * q
+    low = math.floor(position)
+    fraction = position - low
+    # keep the ascending indices low and low + 1 (the values the interpolation needs) with as few others as can be
+    if q >= 0.5:
+        k = n - low  # the k largest are the ascending indices low .. n - 1
+        kept, at_low, at_high = exp.func("max", raw, exp.Literal.number(k)), 1, min(2, k)
+    else:
+        k = min(low + 2, n)  # the k smallest are the ascending indices 0 .. k - 1
+        kept, at_low, at_high = exp.func("min", raw, exp.Literal.number(k)), low + 1, min(low + 2, k)
+    kept = exp.func("list_sort", kept)
+    # list_extract is 1-based; written as an anonymous call so that no dialect rule shifts the index
+    first = exp.Anonymous(this="list_extract", expressions=[kept.copy(), exp.Literal.number(at_low)])
+    second = exp.Anonymous(this="list_extract", expressions=[kept.copy(), exp.Literal.number(at_high)])
+    step = exp.Paren(this=exp.Sub(this=second, expression=first.copy()))
+    return exp.Add(this=first, expression=exp.Mul(this=exp.Literal.number(repr(fraction)), expression=step))
+
+
+def _winsorized(raw: exp.Expr, metric: Metric, role: str, bound: str, bounds: list[exp.Expr], n: int) -> exp.Expr:
     """Cap (and floor) a Mean's value and covariate at pooled percentiles of themselves."""
     from sqlglot import exp
 
@@ -314,11 +372,10 @@ def _winsorized(raw: exp.Expr, metric: Metric, role: str, bound: str, bounds: li
         return raw
     capped = raw
     if metric.winsorize is not None:
-        bounds.append(exp.func("quantile_cont", raw.copy(), exp.Literal.number(metric.winsorize)).as_(bound + "_hi"))
+        bounds.append(_percentile(raw.copy(), metric.winsorize, n).as_(bound + "_hi"))
         capped = exp.func("least", capped, exp.column(bound + "_hi"))
     if metric.winsorize_lower is not None:
-        lower = exp.func("quantile_cont", raw.copy(), exp.Literal.number(metric.winsorize_lower))
-        bounds.append(lower.as_(bound + "_lo"))
+        bounds.append(_percentile(raw.copy(), metric.winsorize_lower, n).as_(bound + "_lo"))
         capped = exp.func("greatest", capped, exp.column(bound + "_lo"))
     return capped
 

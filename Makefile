@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test test-fast lint typecheck check bench bench-report lock clean
+.PHONY: setup run test test-fast lint typecheck check bench bench-report bench-experiment lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -21,6 +21,7 @@ setup: $(STAMP)
 ## warehouse was just rebuilt)
 run: setup
 	$(BIN)/insights demo
+	$(BIN)/insights experiment analyze exp-bot-prompt-v2 --force
 	$(BIN)/insights report weekly --force
 
 ## test: the whole test suite, slow tests included
@@ -45,6 +46,11 @@ bench: setup
 ## bench-report: the weekly report on ~1 M post snapshots and ~5 M chat events (target < 60 s)
 bench-report: setup
 	$(BIN)/python -m bench.weekly_report
+
+## bench-experiment: a 3-arm readout of 5 metrics over 10 M units against a hand-written DuckDB query, tea-tasting,
+## pandas and polars (targets: within 1.2x of the query in process, the fastest whole process, < 1.5 GB)
+bench-experiment: setup
+	$(BIN)/python -m bench.experiment
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:

@@ -261,6 +261,13 @@ def test_sample_ratio_mismatch_warns_and_leads_the_verdict() -> None:
     assert not fine.srm.is_mismatch
 
 
+def test_planned_weights_follow_the_variants_as_listed() -> None:
+    uneven = unit_frame(weights=(0.6, 0.2, 0.2))
+    listed = analyze(uneven, [Mean("revenue")], control="A", variants=["B", "C", "A"], weights=[0.2, 0.2, 0.6])
+    assert not listed.srm.is_mismatch and listed.variants[0] == "A"
+    assert listed.srm.expected[0] == pytest.approx(0.6 * len(uneven))
+
+
 def test_an_empty_planned_arm_and_zero_variance_give_notes_not_errors(frame: pd.DataFrame) -> None:
     data = frame.assign(constant=1.0)
     with pytest.warns(SampleRatioMismatchWarning):

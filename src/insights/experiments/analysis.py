@@ -58,9 +58,10 @@ def analyze(
     ``metrics`` is a list of primary metrics, or a mapping of role ("primary", "secondary", "guardrail") to lists.
     ``control`` defaults to the variant named "control" (else the first in sorted order); ``variants`` fixes the order
     and the set of arms (a planned arm with no units still counts in the sample ratio check); ``weights`` is the
-    planned split (equal by default). ``segments`` names columns to break every metric down by, with a treatment x
-    segment interaction test; ``assigned_at`` (a timestamp or date column) adds the cumulative effect by day with the
-    always-valid (mSPRT) band. ``data`` that is a table name needs ``con``.
+    planned split (equal by default), one share per entry of ``variants`` (without ``variants``: control first,
+    then the other variants in sorted order). ``segments`` names columns to break every metric down by, with a
+    treatment x segment interaction test; ``assigned_at`` (a timestamp or date column) adds the cumulative effect by
+    day with the always-valid (mSPRT) band. ``data`` that is a table name needs ``con``.
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"variant": ["A", "B"] * 50, "converted": [0, 1, 0, 0] * 25})
@@ -84,6 +85,11 @@ def analyze(
     grouped = grouped_stats(table, all_metrics, variant=variant, segments=segments, day=assigned_at, function=function)
     arms = _arms(grouped, variants, control, function)
     control_name, treatments = arms[0], arms[1:]
+    if weights is not None and variants is not None:
+        if len(weights) != len(variants):
+            raise invalid_parameter("weights", function, f"must hold one share per variant ({len(variants)})", weights)
+        share = dict(zip([str(v) for v in variants], weights, strict=True))
+        weights = [share[arm] for arm in arms]  # in the order of the arms: control first
     srm = srm_test([grouped.units(arm) for arm in arms], weights, threshold=options.srm_threshold)
     if srm.is_mismatch:
         warnings.warn(

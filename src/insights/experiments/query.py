@@ -10,6 +10,7 @@ rows reach Python, as addable :class:`~insights.experiments.summaries.MomentStat
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Callable, Hashable, Sequence
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["GroupKey", "GroupedStats", "UnitTable", "grouped_stats", "order_statistics", "parse_expression"]
 
 _TABLE = "units"
+_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,9 @@ def grouped_stats(
     for s, segment in enumerate(segments):
         keys.append(exp.cast(table.column(segment, "segments", function), "VARCHAR").as_(alias("segment", s)))
     if day is not None:
-        keys.append(exp.cast(table.column(day, "day", function), "DATE").as_("day"))
+        # days since 1970 (UTC): a cast of TIMESTAMPTZ to DATE goes through the time zone for every row
+        micros = exp.Anonymous(this="epoch_us", expressions=[table.column(day, "day", function)])
+        keys.append(exp.IntDiv(this=micros, expression=exp.Literal.number(86_400_000_000)).as_("day"))
 
     counts = _winsorized_counts(table, metrics, function)
     values: list[exp.Expr] = []  # the projection of each metric variable, winsorized when asked
@@ -299,7 +303,7 @@ def grouped_stats(
         key: GroupKey = (
             record["variant"],
             tuple(record[alias("segment", s)] for s in range(len(segments))),
-            record.get("day"),
+            None if record.get("day") is None else _EPOCH + dt.timedelta(days=int(record["day"])),
         )
         out.n_units[key] = int(record["n_units"])
         out.stats[key] = {}

@@ -105,12 +105,13 @@ def _relative(
     return relative, low, high, None
 
 
-def normal_effect(
+def compare_estimates(
     c_mean: float,
     t_mean: float,
     c_var_mean: float,
     t_var_mean: float,
     *,
+    df: float | None = None,
     alpha: float,
     alternative: str,
     relative_ci: str,
@@ -119,10 +120,11 @@ def normal_effect(
     theta: float | None = None,
     variance_reduction: float | None = None,
 ) -> EffectResult:
-    """The normal (z) comparison of two arm estimates from their values and the variances of those estimates.
+    """The comparison of two arm estimates from their values and the variances of those estimates: normal (z), or
+    Student's t with ``df`` degrees of freedom.
 
-    Shared by the tests whose estimate is not a plain mean (ratios, quantiles); ``note`` is kept unless the relative
-    effect adds its own.
+    Shared by every test whose interval is estimate +- quantile x SE (Welch, CUPED, ratios, quantiles); ``note`` is
+    kept unless the relative effect adds its own.
     """
     effect = t_mean - c_mean
     se2 = c_var_mean + t_var_mean
@@ -133,7 +135,7 @@ def normal_effect(
         )  # fmt: skip
     se = math.sqrt(se2)
     statistic = effect / se
-    q = _quantile(alpha, alternative, None)
+    q = _quantile(alpha, alternative, df)
     low, high = _interval(effect, q * se, alternative)
     relative, r_low, r_high, rel_note = _relative(c_mean, t_mean, c_var_mean, t_var_mean, q, alternative, relative_ci)
     return EffectResult(
@@ -142,9 +144,9 @@ def normal_effect(
         effect,
         low,
         high,
-        _p_value(statistic, alternative, None),
+        _p_value(statistic, alternative, df),
         statistic,
-        _NAN,
+        _NAN if df is None else df,
         relative,
         r_low,
         r_high,
@@ -201,33 +203,20 @@ def welch_test(
         effect = treatment.mean - control.mean if note == "single_unit_arm" else _NAN
         return _degenerate(control, treatment, method, note, effect)
     c_var_mean, t_var_mean = control.variance / control.n, treatment.variance / treatment.n
-    effect = treatment.mean - control.mean
     se2 = c_var_mean + t_var_mean
     if se2 == 0:
-        return _degenerate(control, treatment, method, "zero_variance", effect)
-    se = math.sqrt(se2)
+        return _degenerate(control, treatment, method, "zero_variance", treatment.mean - control.mean)
     df = se2**2 / (c_var_mean**2 / (control.n - 1) + t_var_mean**2 / (treatment.n - 1))
-    statistic = effect / se
-    q = _quantile(alpha, alternative, df)
-    low, high = _interval(effect, q * se, alternative)
-    relative, r_low, r_high, note = _relative(
-        control.mean, treatment.mean, c_var_mean, t_var_mean, q, alternative, relative_ci
-    )
-    return EffectResult(
+    return compare_estimates(
         control.mean,
         treatment.mean,
-        effect,
-        low,
-        high,
-        _p_value(statistic, alternative, df),
-        statistic,
-        df,
-        relative,
-        r_low,
-        r_high,
-        method,
-        note,
-        se=se,
+        c_var_mean,
+        t_var_mean,
+        df=df,
+        alpha=alpha,
+        alternative=alternative,
+        relative_ci=relative_ci,
+        method=method,
     )
 
 

@@ -44,7 +44,7 @@ from insights.experiments.frequentist import (
     Alternative,
     EffectResult,
     RelativeCI,
-    normal_effect,
+    compare_estimates,
 )
 from insights.experiments.summaries import _as_vector
 from insights.params import check_choice, check_count, check_instance, check_int, check_open_unit
@@ -210,7 +210,7 @@ def quantile_test(
         return degenerate("too_few_units", effect)
     if c_se == 0 and t_se == 0:
         return degenerate("zero_variance", effect)
-    return normal_effect(
+    return compare_estimates(
         control.estimate,
         treatment.estimate,
         c_se**2,

@@ -11,6 +11,7 @@ rows reach Python, as addable :class:`~insights.experiments.summaries.MomentStat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 from collections.abc import Callable, Hashable, Sequence
@@ -200,14 +201,6 @@ class GroupedStats:
     def variants(self) -> list[str]:
         return sorted({key[0] for key in self.n_units})
 
-    def sum(self, label: str, keep: Callable[[GroupKey], bool]) -> MomentStats:
-        """The record of one metric over the groups ``keep`` accepts (the empty record when there are none)."""
-        out = MomentStats.empty(self.names[label])
-        for key, by_metric in self.stats.items():
-            if keep(key):
-                out = out + by_metric[label]
-        return out
-
     def collapse(self, key: Callable[[GroupKey], Hashable]) -> dict[Hashable, dict[str, MomentStats]]:
         """Sum the records of the groups that share ``key(group)``: one pass, every metric."""
         out: dict[Hashable, dict[str, MomentStats]] = {}
@@ -217,9 +210,14 @@ class GroupedStats:
                 target[label] = target[label] + record if label in target else record
         return out
 
+    @functools.cached_property
+    def _totals(self) -> dict[Hashable, dict[str, MomentStats]]:
+        return self.collapse(lambda key: key[0])
+
     def total(self, variant: str, label: str) -> MomentStats:
-        """The record of one metric in one variant, summed over days and segments."""
-        return self.sum(label, lambda key: key[0] == variant)
+        """The record of one metric in one variant, summed over days and segments (summed once, on first use)."""
+        by_metric = self._totals.get(variant)
+        return by_metric[label] if by_metric is not None else MomentStats.empty(self.names[label])
 
     def units(self, variant: str) -> int:
         return sum(n for key, n in self.n_units.items() if key[0] == variant)

@@ -31,7 +31,7 @@ from insights.experiments.frequentist import (
     Alternative,
     EffectResult,
     RelativeCI,
-    normal_effect,
+    compare_estimates,
 )
 from insights.experiments.summaries import MomentStats
 from insights.params import check_choice, check_instance, check_open_unit
@@ -173,7 +173,7 @@ def ratio_test(
     c_mean, t_mean = means
     if c_var_mean + t_var_mean == 0:
         return degenerate(c_mean, t_mean, "zero_variance", t_mean - c_mean)
-    return normal_effect(
+    return compare_estimates(
         c_mean,
         t_mean,
         c_var_mean,

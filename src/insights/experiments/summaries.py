@@ -27,11 +27,6 @@ def _as_vector(values: ArrayLike, name: str, function: str) -> NDArray[np.float6
     return array
 
 
-def _m2(n: int, variance: float) -> float:
-    """Centered sum of squares; zero for fewer than two units, where the sample variance is undefined."""
-    return 0.0 if n < 2 else variance * (n - 1)
-
-
 def _variance(n: int, m2: float) -> float:
     return math.nan if n < 2 else max(m2, 0.0) / (n - 1)
 
@@ -99,15 +94,12 @@ class SampleStats:
     def __add__(self, other: object) -> SampleStats:
         if not isinstance(other, SampleStats):
             return NotImplemented
-        if other.n == 0:
-            return self
-        if self.n == 0:
-            return other
-        n = self.n + other.n
-        delta = other.mean - self.mean
-        mean = self.mean + delta * other.n / n
-        m2 = _m2(self.n, self.variance) + _m2(other.n, other.variance) + delta * delta * self.n * other.n / n
-        return SampleStats(n, mean, _variance(n, m2))
+        if other.n == 0 or self.n == 0:
+            return other if self.n == 0 else self
+        return (self._moments() + other._moments()).sample("x")
+
+    def _moments(self) -> MomentStats:
+        return MomentStats(self.n, ("x",), np.array([self.mean]), np.array([[self.variance]]))
 
 
 @dataclass(frozen=True)
@@ -174,24 +166,13 @@ class CovarianceStats:
     def __add__(self, other: object) -> CovarianceStats:
         if not isinstance(other, CovarianceStats):
             return NotImplemented
-        if other.n == 0:
-            return self
-        if self.n == 0:
-            return other
-        n = self.n + other.n
-        dx, dy = other.mean_x - self.mean_x, other.mean_y - self.mean_y
-        weight = self.n * other.n / n
-        mxx = _m2(self.n, self.var_x) + _m2(other.n, other.var_x) + dx * dx * weight
-        myy = _m2(self.n, self.var_y) + _m2(other.n, other.var_y) + dy * dy * weight
-        mxy = _m2(self.n, self.cov_xy) + _m2(other.n, other.cov_xy) + dx * dy * weight
-        return CovarianceStats(
-            n,
-            self.mean_x + dx * other.n / n,
-            self.mean_y + dy * other.n / n,
-            _variance(n, mxx),
-            _variance(n, myy),
-            math.nan if n < 2 else mxy / (n - 1),
-        )
+        if other.n == 0 or self.n == 0:
+            return other if self.n == 0 else self
+        return (self._moments() + other._moments()).pair("x", "y")
+
+    def _moments(self) -> MomentStats:
+        cov = np.array([[self.var_x, self.cov_xy], [self.cov_xy, self.var_y]])
+        return MomentStats(self.n, ("x", "y"), np.array([self.mean_x, self.mean_y]), cov)
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,7 +263,10 @@ class MomentStats:
         n = self.n + other.n
         delta = other.mean - self.mean
         m2 = _m2_matrix(self) + _m2_matrix(other) + np.outer(delta, delta) * (self.n * other.n / n)
-        return MomentStats(n, self.names, self.mean + delta * (other.n / n), m2 / (n - 1))
+        # rounding can leave a variance a hair below zero when all values are equal: clamp the diagonal
+        cov = m2 / (n - 1)
+        np.fill_diagonal(cov, np.maximum(np.diag(cov), 0.0))
+        return MomentStats(n, self.names, self.mean + delta * (other.n / n), cov)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MomentStats):

@@ -142,18 +142,20 @@ def compute_readout(
     *,
     as_of: dt.datetime | None = None,
     breakdowns: bool = True,
+    span: AssignmentSpan | None = None,
 ) -> tuple[Readout, AssignmentSpan, float]:
     """The readout of `experiment` as of `as_of`, the units behind it and the seconds it took.
 
     `breakdowns=False` leaves out the segment breakdowns and the cumulative effect by day: the verdict, the table and
     the sample ratio check are the same, in a fraction of the time (the weekly report's line). No unit at all raises
-    NoUnitsError; a sample ratio mismatch does not warn here, since every readout states it first.
+    NoUnitsError; a sample ratio mismatch does not warn here, since every readout states it first. `span`, when the
+    caller has already asked for it (`assignment_span`), saves that query.
     """
     from insights.errors import SampleRatioMismatchWarning
     from insights.experiments.definition import analyze_experiment
 
     started = time.perf_counter()
-    span = assignment_span(con, experiment, as_of=as_of)
+    span = span if span is not None else assignment_span(con, experiment, as_of=as_of)
     if span.n_units == 0:
         window = f" before {as_of:%Y-%m-%d %H:%M} UTC" if as_of is not None else ""
         raise NoUnitsError(

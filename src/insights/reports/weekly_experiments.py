@@ -136,7 +136,7 @@ def _line(con: duckdb.DuckDBPyConnection, experiment: Any, week: IsoWeek, link: 
     # An end at midnight means the day before was the last one.
     status = f"ended {_text.day((ended - dt.timedelta(microseconds=1)).date())}" if ended else "running"
     try:
-        readout, _, _ = compute_readout(con, experiment, as_of=week.end, breakdowns=False)
+        readout, _, _ = compute_readout(con, experiment, as_of=week.end, breakdowns=False, span=span)
     except NoUnitsError:
         return _Line(_row(experiment, status, days, "", "No units assigned yet."), link, started)
     units = " · ".join(f"{arm} {n:,}" for arm, n in readout.n_units.items())

@@ -292,8 +292,12 @@ def grouped_stats(
         .group_by(*(exp.column(k) for k in key_names))
     )
     columns, rows = table.execute(query)
+    n_keys = len(key_names)
 
     out = GroupedStats(tuple(segments), day is not None, {metric.label: _names(metric) for metric in metrics})
+    # the engine returns groups in any order: sort them, so records add up in the same order (to the last bit) on
+    # every run
+    rows.sort(key=lambda row: tuple((value is None, "" if value is None else str(value)) for value in row[:n_keys]))
     for row in rows:
         record = dict(zip(columns, row, strict=True))
         if record["variant"] is None:

@@ -55,7 +55,7 @@ bench-experiment: setup
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra pandas --extra polars --extra reports --group dev --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra pandas --extra polars --extra models --extra reports --group dev --universal \
 		--python-version 3.11 --generate-hashes --quiet -o requirements.lock
 
 clean:

@@ -1,14 +1,22 @@
-"""Shared fixtures: a fresh warehouse path per test and small helpers to write input files."""
+"""Shared fixtures: a fresh warehouse path per test, small helpers to write input files, and one demo warehouse
+with a fixed end date for the tests that read planted effects."""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from insights.demo import DemoSummary
 
 
 @pytest.fixture
@@ -97,3 +105,27 @@ def chat_rows(n: int, *, start: int = 0, session: str = "s") -> list[list[object
             ]
         )
     return rows
+
+
+#: The demo's last day: fixed, so the planted truth is that of one known data set.
+END = date(2026, 3, 1)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSummary]:
+    from insights.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    summary = run_demo(db=folder / "demo.duckdb", out_dir=folder / "logs", end=END)
+    return folder / "demo.duckdb", summary
+
+
+@pytest.fixture
+def demo_con(demo_warehouse: tuple[Path, DemoSummary]) -> Iterator[duckdb.DuckDBPyConnection]:
+    from insights.warehouse import connect
+
+    con = connect(demo_warehouse[0], read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()

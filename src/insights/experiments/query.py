@@ -24,6 +24,7 @@ import numpy as np
 from insights.errors import DataContractError, invalid_parameter
 from insights.experiments.metrics import Mean, Metric, Proportion, Quantile
 from insights.experiments.summaries import MomentStats
+from insights.warehouse.expressions import parse_expression
 
 if TYPE_CHECKING:
     import duckdb
@@ -134,37 +135,6 @@ class UnitTable:
                 text,
             )
         return parsed
-
-
-def parse_expression(text: str) -> exp.Expr | None:
-    """One SQL expression (``revenue > 100``, ``coalesce(value, 0)``), or None for anything else.
-
-    Several statements, queries, commands, writes and table references are refused, so a metric's SQL can only
-    compute over the columns of the rows it is given.
-    """
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        statements = sqlglot.parse(text, dialect="duckdb")
-    except sqlglot.errors.SqlglotError:
-        return None
-    if len(statements) != 1 or statements[0] is None:
-        return None
-    parsed = statements[0]
-    refused = (exp.Query, exp.Command, exp.DDL, exp.DML, exp.Block, exp.Table, exp.Subquery)
-    if isinstance(parsed, refused) or any(isinstance(node, refused) for node in parsed.walk()):
-        return None
-    for node in parsed.find_all(exp.Func):
-        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-        if name.startswith(_REFUSED_FUNCTION_PREFIXES) or name in _REFUSED_FUNCTIONS:
-            return None
-    return parsed
-
-
-#: functions that read files, the environment or other queries: a metric only computes over its rows
-_REFUSED_FUNCTIONS = frozenset({"getenv", "glob", "query", "query_table", "current_setting", "sniff_csv"})
-_REFUSED_FUNCTION_PREFIXES = ("read_", "parquet_", "duckdb_")
 
 
 def _select_star(name: str) -> str:

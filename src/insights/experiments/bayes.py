@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from insights.errors import invalid_parameter
+from insights.experiments.distributions import normal_cdf, normal_ppf
 from insights.experiments.stats import SampleStats
 from insights.params import check_count
 
@@ -131,14 +131,14 @@ def _posterior(
     z = post_mean / sd
     density = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # the standard normal density
     # E[max(0, -X)] and E[max(0, X)] for X ~ N(mu, sd^2).
-    loss_treatment = sd * density - post_mean * float(special.ndtr(-z))
-    loss_control = sd * density + post_mean * float(special.ndtr(z))
-    half = -float(special.ndtri((1 - ci_level) / 2)) * sd
+    loss_treatment = sd * density - post_mean * normal_cdf(-z)
+    loss_control = sd * density + post_mean * normal_cdf(z)
+    half = -normal_ppf((1 - ci_level) / 2) * sd
     return BayesNormalResult(
         effect=effect,
         posterior_mean=post_mean,
         posterior_sd=sd,
-        chance_to_beat_control=float(special.ndtr(z)),
+        chance_to_beat_control=normal_cdf(z),
         expected_loss_treatment=max(loss_treatment, 0.0),
         expected_loss_control=max(loss_control, 0.0),
         ci_low=post_mean - half,
@@ -150,15 +150,29 @@ def _posterior(
 
 def _prob_b_beats_a(alpha_a: int, beta_a: int, alpha_b: int, beta_b: int) -> float:
     # Evan Miller: P(p_B > p_A) = sum over i < alpha_B of
-    #   B(alpha_A + i, beta_A + beta_B) / ((beta_B + i) B(1 + i, beta_B) B(alpha_A, beta_A))
-    i = np.arange(alpha_b, dtype=np.float64)
-    log_terms = (
-        special.betaln(alpha_a + i, beta_a + beta_b)
-        - np.log(beta_b + i)
-        - special.betaln(1 + i, beta_b)
-        - special.betaln(alpha_a, beta_a)
+    #   t_i = B(alpha_A + i, beta_A + beta_B) / ((beta_B + i) B(1 + i, beta_B) B(alpha_A, beta_A)).
+    # Successive terms differ by the rational factor r_i = t_{i+1} / t_i below, so one term (the largest, near the
+    # mode) is computed from log-gammas and the rest by running sums of log r_i outward from it: no special
+    # functions, and the running sums stay small where the terms matter.
+    lg = math.lgamma
+    mode = (alpha_a * beta_b - alpha_a - beta_a - beta_b) / (beta_a + 1)  # where r_i crosses 1
+    m = min(max(math.ceil(mode), 0), alpha_b - 1)
+    log_t_m = (
+        lg(beta_a + beta_b)
+        - lg(beta_b)
+        - lg(alpha_a)
+        - lg(beta_a)
+        + lg(alpha_a + beta_a)
+        + lg(alpha_a + m)
+        + lg(beta_b + m)
+        - lg(alpha_a + beta_a + beta_b + m)
+        - lg(1 + m)
     )
-    return float(np.exp(special.logsumexp(log_terms)))
+    i = np.arange(alpha_b - 1, dtype=np.float64)
+    log_r = np.log((alpha_a + i) * (beta_b + i) / ((alpha_a + beta_a + beta_b + i) * (1 + i)))
+    log_terms = np.concatenate([-np.cumsum(log_r[:m][::-1])[::-1], [0.0], np.cumsum(log_r[m:])])
+    top = float(log_terms.max())
+    return float(math.exp(log_t_m + top) * np.exp(log_terms - top).sum())
 
 
 def beta_binomial_prob_better(

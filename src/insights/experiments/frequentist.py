@@ -14,9 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from scipy import special
-
 from insights.errors import invalid_parameter
+from insights.experiments.distributions import normal_cdf, normal_ppf, t_cdf, t_ppf
 from insights.experiments.summaries import CovarianceStats, SampleStats
 from insights.params import check_choice, check_instance, check_open_unit
 
@@ -63,8 +62,7 @@ class EffectResult:
 
 
 def _cdf(x: float, df: float | None) -> float:
-    # the special functions behind scipy.stats.norm and scipy.stats.t, without their per-call overhead
-    return float(special.ndtr(x) if df is None else special.stdtr(df, x))
+    return normal_cdf(x) if df is None else t_cdf(x, df)
 
 
 def _p_value(statistic: float, alternative: str, df: float | None) -> float:
@@ -77,7 +75,7 @@ def _p_value(statistic: float, alternative: str, df: float | None) -> float:
 
 def _quantile(alpha: float, alternative: str, df: float | None) -> float:
     level = 1 - alpha / 2 if alternative == "two-sided" else 1 - alpha
-    return float(special.ndtri(level) if df is None else special.stdtrit(df, level))
+    return normal_ppf(level) if df is None else t_ppf(level, df)
 
 
 def _interval(center: float, half_width: float, alternative: str) -> tuple[float, float]:

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from insights.errors import invalid_parameter
+from insights.experiments.distributions import normal_ppf
 from insights.experiments.frequentist import (
     _ALTERNATIVES,
     _RELATIVE_CIS,
@@ -140,7 +140,7 @@ class QuantileStats:
     @property
     def se(self) -> float:
         """Standard error of the estimate: the interval's width over 2 z(1 - alpha / 2) (NaN if a bound is)."""
-        return (self.ci_high - self.ci_low) / (2 * float(special.ndtri(1 - self.alpha / 2)))
+        return (self.ci_high - self.ci_low) / (2 * normal_ppf(1 - self.alpha / 2))
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict, in declaration order."""

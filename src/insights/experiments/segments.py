@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from insights.errors import invalid_parameter
+from insights.experiments.distributions import chi2_sf
 from insights.experiments.frequentist import EffectResult
 
 __all__ = ["InteractionResult", "interaction_test"]
@@ -83,4 +83,4 @@ def interaction_test(effects: Sequence[EffectResult]) -> InteractionResult:
     pooled = float(np.sum(weight * effect) / np.sum(weight))
     statistic = float(np.sum(weight * (effect - pooled) ** 2))
     df = k - 1
-    return InteractionResult(statistic, float(df), float(special.chdtrc(df, statistic)), method, None, k, left_out)
+    return InteractionResult(statistic, float(df), chi2_sf(statistic, df), method, None, k, left_out)

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from insights.errors import invalid_parameter
+from insights.experiments.distributions import chi2_sf
 
 __all__ = ["SrmResult", "srm_test"]
 
@@ -73,7 +73,7 @@ def srm_test(
         )
     obs = np.asarray(observed_tuple, dtype=np.float64)
     statistic = float(np.sum((obs - expected) ** 2 / expected))
-    p_value = float(special.chdtrc(k - 1, statistic))  # the chi-square survival function
+    p_value = chi2_sf(statistic, k - 1)  # the chi-square survival function
     return SrmResult(
         observed_tuple,
         tuple(expected.tolist()),

@@ -55,6 +55,8 @@ class DemoChats:
     assigned_treatment: npt.NDArray[np.bool_]
     experiment: ExperimentTruth
     funnel: FunnelTruth
+    #: per session: P(lead_captured | the bot understood the user), as planned
+    capture_prob: npt.NDArray[np.float64]
 
 
 def _start_times(
@@ -228,6 +230,7 @@ def plan_demo_sessions(
         assigned_treatment=treated_user[assigned][order],
         experiment=experiment,
         funnel=funnel,
+        capture_prob=capture_prob,
     )
 
 

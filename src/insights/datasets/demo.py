@@ -12,6 +12,7 @@ import numpy.typing as npt
 from numpy.random import PCG64, Generator, SeedSequence
 
 from insights.contract import ASSIGNMENTS, KINDS
+from insights.datasets.attribution import expected_attribution
 from insights.datasets.broken_split import SplitAssignments, plan_broken_split
 from insights.datasets.chats import DemoChats, plan_demo_sessions
 from insights.datasets.events import TextPools, materialize
@@ -161,6 +162,7 @@ def generate_demo(
         leads=replace(lead_truth, n_leads=n_leads),
         pii=_pii(pools, chat.used_pii, leads),
         malformed=tuple(sorted(planted, key=lambda m: (list(KINDS).index(m.kind), m.row))),
+        attribution=expected_attribution(chats, posts, period, chats.funnel, lead_truth, prompt),
     )
     return DemoLogs(
         out_dir=root,

@@ -386,6 +386,54 @@ class LeadTruth:
         return self.won_value_median * math.exp(self.won_value_sigma**2 / 2)
 
 
+#: the rule-based attribution models whose expected credits `AttributionTruth` states
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "position_based")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttributionTruth:
+    """Which posts the chatbot leads come from, as `insights.leads.journeys` builds their journeys.
+
+    A session's chance of ending in a lead does not depend on the post it started on (only on the user and the
+    bot), so every lead's journey, and the credit a rule-based model gives each platform, follows from the planned
+    sessions. A journey is the user's sessions in the `lookback_days` before the lead's session, after the user's
+    previous lead. The expected credit of a platform is the sum over sessions of P(lead in the session) times the
+    platform's credit in the journey the session would end, averaged exactly over where the previous lead fell
+    (the earlier sessions' capture draws are independent). `position_weights` are those of position_based.
+
+    Qualified leads: a chatbot lead from a hook-v2 post (`PromptTruth`) reaches mql `qualify_ratio` times as often,
+    and the mql change is in the data only when it falls before the end (the lead's creation is taken at its
+    session's start: it comes minutes later, which moves a share by less than 1e-4).
+    """
+
+    lookback_days: float = 30.0
+    position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
+    #: for this data set: model (ATTRIBUTION_MODELS) -> platform of the entry post, or 'direct' -> expected
+    #: chatbot leads credited
+    expected_lead_credit: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: MappingProxyType({}))
+    #: for this data set: expected chatbot leads, and those whose session started on a prompt post (hook v2)
+    expected_leads: float = 0.0
+    expected_prompt_leads: float = 0.0
+    #: for this data set: the same, counting only leads whose mql change is in the data
+    expected_qualified: float = 0.0
+    expected_prompt_qualified: float = 0.0
+
+    def expected_share(self, model: str, platform: str) -> float:
+        """Expected share of the chatbot leads a model credits to a platform ('direct': sessions without a post)."""
+        credit = self.expected_lead_credit[model]
+        return credit.get(platform, 0.0) / sum(credit.values())
+
+    @property
+    def prompt_lead_share(self) -> float:
+        """Expected share of the chatbot leads whose (last) session started on a hook-v2 post."""
+        return self.expected_prompt_leads / self.expected_leads
+
+    @property
+    def prompt_qualified_share(self) -> float:
+        """The same share among the leads that show mql by the end: higher, by the planted qualify ratio."""
+        return self.expected_prompt_qualified / self.expected_qualified
+
+
 @dataclass(frozen=True, kw_only=True)
 class PiiTruth:
     """Raw personal data written into the files: none of it may survive ingestion.
@@ -425,3 +473,4 @@ class GroundTruth:
     leads: LeadTruth
     pii: PiiTruth
     malformed: tuple[MalformedRow, ...] = ()
+    attribution: AttributionTruth = field(default_factory=AttributionTruth)

@@ -350,6 +350,31 @@ def test_lead_sources_add_up_to_the_new_leads(
     assert report.section("leads").charts[0].takeaway.startswith(top.capitalize() + " brought")
 
 
+def test_attribution_shares_the_weeks_chatbot_leads_under_every_model(
+    con: duckdb.DuckDBPyConnection, report: WeeklyReport, week: IsoWeek
+) -> None:
+    from insights.leads import journeys
+
+    section = report.section("attribution")
+    table = section.table
+    for model in ("last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley"):
+        assert table[f"share_{model}"].sum() == pytest.approx(1.0)
+    assert (table["share_low_markov"] <= table["share_markov"]).all()
+    assert (table["share_markov"] <= table["share_high_markov"]).all()
+    # last touch is a plain count: the platform of the session each lead of the week is attached to
+    rows = con.execute(
+        "SELECT coalesce(platform, 'direct'), count(*) FROM marts.lineage WHERE lead_id IS NOT NULL "
+        "AND session_id IS NOT NULL AND user_id IS NOT NULL AND started_at >= ? AND started_at < ? GROUP BY 1",
+        [week.start, week.end],
+    ).fetchall()
+    n_leads = sum(n for _, n in rows)
+    assert journeys(con, start=week.start, end=week.end, touch="platform").n_conversions == n_leads
+    assert f"{n_leads:,} chatbot lead" in section.summary
+    last_touch = table.set_index("platform")["share_last_touch"]
+    assert {p: last_touch[p] for p, _ in rows} == pytest.approx({p: n / n_leads for p, n in rows})
+    assert str(table.iloc[0]["platform"]) in section.charts[0].takeaway
+
+
 def test_every_chart_is_a_titled_plotly_figure_with_a_computed_takeaway(report: WeeklyReport) -> None:
     charts = [c for s in report.sections for c in s.charts]
     assert len(charts) >= 6

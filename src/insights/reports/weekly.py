@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from insights.errors import invalid_parameter
 from insights.reports import _text
 from insights.reports.experiment_catalog import EXPERIMENTS_DIR
 from insights.reports.sections import _CSS, Chart, Section, show_html
+from insights.reports.weekly_attribution import attribution_section
 from insights.reports.weekly_chat import funnel_section, leads_section
 from insights.reports.weekly_content import engagement_section, posts_section
 from insights.reports.weekly_experiments import experiments_section
@@ -38,12 +40,12 @@ from insights.reports.weeks import IsoWeek
 __all__ = ["SECTION_KEYS", "Chart", "Section", "WeeklyReport", "weekly_report"]
 
 #: The sections of a weekly report, in reading order.
-SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "experiments", "data_quality")
+SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "attribution", "experiments", "data_quality")
 
 
 @dataclass(frozen=True)
 class WeeklyReport:
-    """What happened in one ISO week: a one-line headline and seven sections (see SECTION_KEYS)."""
+    """What happened in one ISO week: a one-line headline and the sections of SECTION_KEYS."""
 
     week: IsoWeek
     headline: str
@@ -53,8 +55,7 @@ class WeeklyReport:
     post_age_days: int = 7
 
     def section(self, key: str) -> Section:
-        """The section with this key ('headline', 'engagement', 'posts', 'funnel', 'leads', 'experiments',
-        'data_quality')."""
+        """The section with this key (one of SECTION_KEYS)."""
         for s in self.sections:
             if s.key == key:
                 return s
@@ -160,15 +161,18 @@ def weekly_report(
             )
             data = fetch_weekly_data(con, iso_week)
             headline, sections = build_sections(data)
+            started = time.perf_counter()
+            attribution = attribution_section(con, iso_week)
+            attribution_seconds = time.perf_counter() - started
             experiments, experiment_seconds = pending.result()
     finally:
         cursor.close()
-    at = SECTION_KEYS.index("experiments")
+    by_key = {s.key: s for s in (*sections, attribution, experiments)}
     return WeeklyReport(
         week=iso_week,
         headline=headline,
-        sections=(*sections[:at], experiments, *sections[at:]),
+        sections=tuple(by_key[key] for key in SECTION_KEYS),
         row_counts={**data.row_counts, "query.experiments": len(experiments.table)},
-        query_seconds=data.query_seconds + experiment_seconds,
+        query_seconds=data.query_seconds + attribution_seconds + experiment_seconds,
         post_age_days=data.age_days,
     )

@@ -350,6 +350,27 @@ def test_lead_sources_add_up_to_the_new_leads(
     assert report.section("leads").charts[0].takeaway.startswith(top.capitalize() + " brought")
 
 
+def test_chatbot_health_compares_the_week_with_the_one_before_and_prints_its_definitions(
+    con: duckdb.DuckDBPyConnection, report: WeeklyReport, week: IsoWeek
+) -> None:
+    section = report.section("chatbot")
+    table = section.table.set_index("metric")
+    n_sessions = count_between(con, "marts.chat_sessions", "started_at", week.start, week.end)
+    n_before = count_between(con, "marts.chat_sessions", "started_at", week.start - timedelta(weeks=1), week.start)
+    assert table.loc["Sessions", "value"] == f"{n_sessions:,}"
+    assert table.loc["Sessions", "previous"] == f"{n_before:,}"
+    assert section.summary.startswith(f"{n_sessions:,} chat sessions started")
+    assert section.notes[0].startswith("Metric definitions (version ")
+    assert any(n.startswith("Containment: ") for n in section.notes)
+    # the fallback groups: the largest one's messages per week, as the takeaway says them
+    from insights.chatbot import fallback_clusters
+
+    groups = fallback_clusters(con, start=week.end - timedelta(weeks=4), end=week.end)
+    top = groups.clusters[0]
+    assert " / ".join(str(n) for n in top.weekly_counts) in section.charts[0].takeaway
+    assert f"'{top.label}' ({top.n_messages:,}" in section.summary
+
+
 def test_attribution_shares_the_weeks_chatbot_leads_under_every_model(
     con: duckdb.DuckDBPyConnection, report: WeeklyReport, week: IsoWeek
 ) -> None:

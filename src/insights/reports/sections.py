@@ -64,6 +64,8 @@ class Section:
     summary: str
     table: pd.DataFrame = field(compare=False, repr=False)
     charts: tuple[Chart, ...] = field(default=(), compare=False, repr=False)
+    #: small print under the table, one item per line (e.g. the definitions of the metrics shown)
+    notes: tuple[str, ...] = ()
 
     @property
     def takeaways(self) -> tuple[str, ...]:
@@ -105,15 +107,21 @@ class Section:
     def _repr_html_(self) -> str:
         parts = [f'<section class="insights-section" data-section="{html.escape(self.key)}">', self._head_html()]
         parts += [chart.to_html() for chart in self.charts]
-        parts += [self.table_html(), "</section>"]
+        parts += [self.table_html(), self._notes_html(), "</section>"]
         return _CSS + "\n" + "\n".join(parts)
+
+    def _notes_html(self) -> str:
+        if not self.notes:
+            return ""
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return f'<ul class="insights-notes" style="font-size: 0.8em; color: #6b7280">{items}</ul>'
 
     def _ipython_display_(self) -> None:
         show_html(_CSS + self._head_html())
         for chart in self.charts:
             show_html(f'<p class="insights-takeaway">{html.escape(chart.takeaway)}</p>')
             _ipython().display(chart.figure)  # through plotly's active renderer
-        show_html(self.table_html())
+        show_html(self.table_html() + self._notes_html())
 
     def to_markdown(self) -> str:
         """The section as Markdown: title, summary, each chart's takeaway, the table."""
@@ -122,6 +130,7 @@ class Section:
         if self.takeaways:
             lines.append("")
         lines.append(markdown_table(self.table))
+        lines += ["", *self.notes] if self.notes else []
         return "\n".join(lines).rstrip() + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +140,7 @@ class Section:
             "title": self.title,
             "summary": self.summary,
             "takeaways": list(self.takeaways),
+            "notes": list(self.notes),
             "table": [{str(k): json_value(v) for k, v in row.items()} for row in self.table.to_dict("records")],
         }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from insights.reports.weekly_chat import funnel_section, leads_section
 from insights.reports.weekly_content import engagement_section, posts_section
 from insights.reports.weekly_experiments import experiments_section
 from insights.reports.weekly_headline import headline_line, headline_metrics, headline_section
+from insights.reports.weekly_health import health_section
 from insights.reports.weekly_quality import data_quality_section
 from insights.reports.weekly_queries import WeeklyData, fetch_weekly_data
 from insights.reports.weeks import IsoWeek
@@ -40,7 +42,17 @@ from insights.reports.weeks import IsoWeek
 __all__ = ["SECTION_KEYS", "Chart", "Section", "WeeklyReport", "weekly_report"]
 
 #: The sections of a weekly report, in reading order.
-SECTION_KEYS = ("headline", "engagement", "posts", "funnel", "leads", "attribution", "experiments", "data_quality")
+SECTION_KEYS = (
+    "headline",
+    "engagement",
+    "posts",
+    "funnel",
+    "chatbot",
+    "leads",
+    "attribution",
+    "experiments",
+    "data_quality",
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,13 @@ def build_sections(data: WeeklyData) -> tuple[str, tuple[Section, ...]]:
     return headline_line(data, metrics), sections
 
 
+def _timed(
+    build: Callable[[duckdb.DuckDBPyConnection, IsoWeek], Section], con: duckdb.DuckDBPyConnection, week: IsoWeek
+) -> tuple[Section, float]:
+    started = time.perf_counter()
+    return build(con, week), time.perf_counter() - started
+
+
 def _coerce_week(week: IsoWeek | str | None) -> IsoWeek:
     if week is None:
         return IsoWeek.last_complete()
@@ -146,33 +165,34 @@ def weekly_report(
     if not isinstance(con, duckdb.DuckDBPyConnection):
         raise invalid_parameter("con", "weekly_report", "must be a DuckDB connection to the warehouse", con)
     iso_week = _coerce_week(week)
-    # The experiments' readouts (seconds on a big warehouse, plus importing the statistics stack) run on their own
-    # cursor in a worker thread while the week's queries and charts are built: DuckDB releases the GIL while it
-    # works, so the two overlap.
-    cursor = con.cursor()
+    # The experiments' readouts (seconds on a big warehouse, plus importing the statistics stack) and the chatbot's
+    # health and fallback clusters run on cursors of their own in worker threads while the week's queries and charts
+    # are built: DuckDB and scikit-learn release the GIL while they work, so the three overlap.
+    cursors = [con.cursor(), con.cursor()]
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights-experiments") as pool:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="insights-weekly") as pool:
             pending = pool.submit(
                 experiments_section,
-                cursor,
+                cursors[0],
                 iso_week,
                 experiments_dir=Path(experiments_dir) if experiments_dir is not None else None,
                 reports_root=Path(reports_root) if reports_root is not None else None,
             )
+            pending_health = pool.submit(_timed, health_section, cursors[1], iso_week)
             data = fetch_weekly_data(con, iso_week)
             headline, sections = build_sections(data)
-            started = time.perf_counter()
-            attribution = attribution_section(con, iso_week)
-            attribution_seconds = time.perf_counter() - started
+            attribution, attribution_seconds = _timed(attribution_section, con, iso_week)
+            health, health_seconds = pending_health.result()
             experiments, experiment_seconds = pending.result()
     finally:
-        cursor.close()
-    by_key = {s.key: s for s in (*sections, attribution, experiments)}
+        for cursor in cursors:
+            cursor.close()
+    by_key = {s.key: s for s in (*sections, health, attribution, experiments)}
     return WeeklyReport(
         week=iso_week,
         headline=headline,
         sections=tuple(by_key[key] for key in SECTION_KEYS),
         row_counts={**data.row_counts, "query.experiments": len(experiments.table)},
-        query_seconds=data.query_seconds + attribution_seconds + experiment_seconds,
+        query_seconds=data.query_seconds + health_seconds + attribution_seconds + experiment_seconds,
         post_age_days=data.age_days,
     )

@@ -692,8 +692,8 @@ def excluded_units(con: duckdb.DuckDBPyConnection, experiment: Experiment) -> in
         "SELECT count(*) FROM (SELECT unit_id FROM staging.assignments WHERE experiment_id = ? "
         "GROUP BY unit_id HAVING count(DISTINCT variant) > 1)",
         [experiment.id],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    ).fetchall()[0]  # fetchone would leave the caller's connection busy for relations
+    return int(row[0])
 
 
 def analyze_experiment(

@@ -332,8 +332,8 @@ def _latest_change(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     row = con.execute(
         "SELECT greatest(max(created_at), max(mql_at), max(sql_at), max(opportunity_at), max(won_at), max(lost_at)) "
         "FROM marts.leads"
-    ).fetchone()
-    latest = row[0] if row else None
+    ).fetchall()[0]  # fetchall, not fetchone: a half-read result would block the caller's next relation on con
+    latest = row[0]
     if latest is None:
         return OPEN_START
     assert isinstance(latest, dt.datetime)

@@ -276,8 +276,8 @@ def journeys(
     placeholders = {"__channel__": post_label(touch), "__is_converted__": converted, "__value__": worth}
     bounds = {"start": first or OPEN_START, "end": last or OPEN_END}
     fetched = con.execute(render("journeys", placeholders), {**bounds, "lookback_seconds": lookback * 86400}).fetchall()
-    totals = con.execute(render("lead_totals", placeholders), bounds).fetchone()
-    assert totals is not None  # an aggregate without GROUP BY returns one row
+    # an aggregate without GROUP BY returns one row; fetchall, as a half-read result would block con's relations
+    totals = con.execute(render("lead_totals", placeholders), bounds).fetchall()[0]
 
     paths = [tuple(str(c) for c in row[0]) for row in fetched]
     result = Journeys._grouped(

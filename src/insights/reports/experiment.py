@@ -125,14 +125,12 @@ def assignment_span(
     until = observed_until(experiment, as_of)
     params = {"experiment_id": experiment.id, "start": experiment.start, "until": until}
     try:
-        row = con.execute(_SPAN_SQL, params).fetchone()
+        row = con.execute(_SPAN_SQL, params).fetchall()[0]  # fetchone would leave con busy for relations
     except duckdb.CatalogException:
         raise NoUnitsError(
             "The warehouse has no staging.assignments table; load an assignment log with "
             "'insights ingest assignments FILE' (or run 'insights warehouse build')."
         ) from None
-    if row is None:
-        return AssignmentSpan(0, None, None)
     return AssignmentSpan(int(row[0]), row[1], row[2])
 
 

@@ -52,6 +52,12 @@ bench-report: setup
 bench-experiment: setup
 	$(BIN)/python -m bench.experiment
 
+## bench-funnel: a 5-step ordered funnel with a 7-day window over 10 M chat events against a hand-written DuckDB
+## window-function query, pandas and polars (targets: within 1.5x of the query, faster than pandas and polars, < 2 GB)
+.PHONY: bench-funnel
+bench-funnel: setup
+	$(BIN)/python -m bench.funnel
+
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:
 	$(BIN)/python -m pip install --quiet uv

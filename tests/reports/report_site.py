@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,8 @@ class WeeklySite:
     experiments: Path  # the folder with the XSS definition of EXPERIMENT_ID
     readout_run: Any  # ReportRun of the readout page
     readout: Any  # ExperimentReport computed in the test process
+    chatbot_run: Any  # ReportRun of the chatbot-funnel report of the 4 weeks up to the week's end, by channel
+    chatbot: Any  # ChatbotReport computed in the test process
 
 
 _SITE: dict[str, WeeklySite] = {}
@@ -75,8 +78,9 @@ def weekly_site(tmp_path_factory: pytest.TempPathFactory) -> WeeklySite:
 
 def _build(root: Path) -> WeeklySite:
     from insights.demo import run_demo
+    from insights.reports.chatbot import chatbot_report
     from insights.reports.experiment import experiment_report
-    from insights.reports.runner import experiment_readout, weekly
+    from insights.reports.runner import chatbot, experiment_readout, weekly
     from insights.reports.weekly import weekly_report
     from insights.reports.weeks import IsoWeek
     from insights.warehouse import connect
@@ -98,9 +102,14 @@ def _build(root: Path) -> WeeklySite:
         experiments_dir=experiments,
     )
     run = weekly(week, db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS)
+    first, last = week.days[0] - timedelta(weeks=3), week.days[-1] + timedelta(days=1)
+    chatbot_run = chatbot(
+        first, last, breakdown="channel", db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS
+    )
     with connect(db, read_only=True) as con:
         report = weekly_report(con, week)
         readout = experiment_report(con, EXPERIMENT_ID, as_of=week.days[-1], experiments_dir=experiments)
+        chatbot_page = chatbot_report(con, first, last, breakdown="channel")
     return WeeklySite(
         db=db,
         reports=root / "reports",
@@ -110,6 +119,8 @@ def _build(root: Path) -> WeeklySite:
         experiments=experiments,
         readout_run=readout_run,
         readout=readout,
+        chatbot_run=chatbot_run,
+        chatbot=chatbot_page,
     )
 
 

@@ -152,6 +152,25 @@ def test_every_chart_of_the_experiment_readout_draws_offline_without_console_err
     page.screenshot(path=str(tmp_path / "experiment-readout.png"), full_page=True)
 
 
+def test_every_chart_of_the_chatbot_report_draws_offline_without_console_errors(site, visit, tmp_path):
+    expected = len([c for s in site.chatbot.sections for c in s.charts])
+    assert expected >= 6  # funnel, by day, by channel, health, fallbacks, lead funnel (attribution when leads qualify)
+
+    page = visit.open(site.chatbot_run.html_path)
+    page.wait_for_function(f"() => ({DRAWN_CHARTS})() >= {expected}", timeout=20_000)
+    page.wait_for_timeout(300)
+
+    assert page.evaluate(DRAWN_CHARTS) == expected
+    assert visit.errors == [] and visit.blocked == [] and visit.dialogs == []
+    body = page.locator("body").inner_text()
+    assert site.chatbot.headline in body
+    for section in site.chatbot.sections:
+        assert section.title in body
+    assert "Metric definitions (version" in body  # the health metrics' definitions under their table
+    assert "import insights" not in body and "breakdown = " not in body  # no code, no parameters
+    page.screenshot(path=str(tmp_path / "chatbot-report.png"), full_page=True)
+
+
 def test_the_weekly_experiments_section_opens_the_readout_page(site, visit):
     page = visit.open(site.run.html_path)
 

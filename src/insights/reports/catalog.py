@@ -24,6 +24,9 @@ SUMMARY_PARAMETER = "summary_path"
 #: The parameter through which the runner tells a notebook where the reports folder is (to link other reports'
 #: pages); the runner sets it, a user does not.
 REPORTS_PARAMETER = "reports_dir"
+#: What the chatbot report (notebooks/chatbot.ipynb) can be broken down by: a column of the chat events, or an
+#: attribute of the post a session came from. Here, where the command line can read it without the report stack.
+CHATBOT_BREAKDOWNS = ("channel", "bot_version", "platform", "content_type", "origin", "prompt_version")
 #: The parameters the runner sets itself.
 RUNNER_PARAMETERS = (SUMMARY_PARAMETER, REPORTS_PARAMETER)
 

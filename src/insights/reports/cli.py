@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from insights.reports.catalog import CHATBOT_BREAKDOWNS
+
 
 def register(subparsers: Any) -> None:
     """Add the `report` command group to the `insights` parser's subparsers."""
@@ -26,6 +28,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="write the week again even if its report exists")
     _add_common(p)
     p.set_defaults(func=cmd_report_weekly)
+
+    p = actions.add_parser(
+        "chatbot",
+        help="write the chatbot-funnel report of any date range: reports/chatbot/<start>_<end>[_<by>]/report.html",
+    )
+    p.add_argument("--start", metavar="YYYY-MM-DD", help="first day of the sessions read (default: 28 days before end)")
+    p.add_argument(
+        "--end", metavar="YYYY-MM-DD", help="the day after the last one read (default: the start of this ISO week)"
+    )
+    p.add_argument("--breakdown", choices=CHATBOT_BREAKDOWNS, help="split the funnel and the health metrics by this")
+    p.add_argument("--db", metavar="PATH", help="warehouse file (default: $INSIGHTS_DB or data/insights.duckdb)")
+    p.add_argument("--force", action="store_true", help="write the period again even if its report exists")
+    _add_common(p)
+    p.set_defaults(func=cmd_report_chatbot)
 
     p = actions.add_parser("run", help="run any report notebook with parameters (papermill style)")
     p.add_argument("name", help="notebook name in notebooks/ without .ipynb (see: insights report list)")
@@ -85,6 +101,22 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
     from insights.reports.runner import weekly
 
     run = weekly(args.week, db=args.db, force=args.force, reports_root=args.reports, notebooks_dir=args.notebooks)
+    _emit(run, args.json)
+    return 0
+
+
+def cmd_report_chatbot(args: argparse.Namespace) -> int:
+    from insights.reports.runner import chatbot
+
+    run = chatbot(
+        args.start,
+        args.end,
+        breakdown=args.breakdown,
+        db=args.db,
+        force=args.force,
+        reports_root=args.reports,
+        notebooks_dir=args.notebooks,
+    )
     _emit(run, args.json)
     return 0
 

@@ -36,6 +36,7 @@ from typing import Any
 from insights import __version__, config
 from insights.errors import InsightsError, invalid_parameter
 from insights.reports.catalog import (
+    CHATBOT_BREAKDOWNS,
     REPORTS_PARAMETER,
     RUNNER_PARAMETERS,
     SUMMARY_PARAMETER,
@@ -247,6 +248,55 @@ def weekly(
         force=force,
         period=str(iso_week),
     )
+
+
+def chatbot(
+    start: date | str | None = None,
+    end: date | str | None = None,
+    *,
+    breakdown: str | None = None,
+    db: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    reports_root: Path = Path("reports"),
+    notebooks_dir: Path = Path("notebooks"),
+) -> ReportRun:
+    """Write the chatbot-funnel report of the sessions started in [start, end) ('YYYY-MM-DD' or dates; `end`
+    exclusive): `reports/chatbot/<start>_<end>[_<breakdown>]/report.html`.
+
+    `end` defaults to the start of the current ISO week (so the last complete week is the last one read) and
+    `start` to 28 days before `end`. The days and the breakdown are checked here, before a kernel starts, as is
+    the warehouse.
+    """
+    function = "report chatbot"
+    last = _as_day(end, "end", function) if end is not None else IsoWeek.last_complete().end.date()
+    first = _as_day(start, "start", function) if start is not None else last - timedelta(days=28)
+    if last <= first:
+        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", last.isoformat())
+    if breakdown is not None and breakdown not in CHATBOT_BREAKDOWNS:
+        raise invalid_parameter(
+            "breakdown", function, f"must be None or one of {', '.join(CHATBOT_BREAKDOWNS)}", breakdown
+        )
+    db_file = existing_warehouse(db)
+    period = f"{first.isoformat()}_{last.isoformat()}" + (f"_{breakdown}" if breakdown else "")
+    return run_report(
+        "chatbot",
+        {"start": first.isoformat(), "end": last.isoformat(), "breakdown": breakdown, "db": str(db_file.resolve())},
+        reports_root=reports_root,
+        notebooks_dir=notebooks_dir,
+        force=force,
+        period=period,
+    )
+
+
+def _as_day(value: object, name: str, function: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid_parameter(name, function, "must be a day ('YYYY-MM-DD' or a date)", value)
 
 
 def experiment_readout(

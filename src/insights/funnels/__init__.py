@@ -1,0 +1,55 @@
+"""Funnels over the chat event log: ordered steps, a unit, a conversion window from step 1, computed in the engine.
+
+:class:`Funnel` holds a definition (steps, unit, window, mode, exclusions); ``Funnel.compute`` runs it as one grouped
+query and returns a :class:`FunnelResult` (steps with Wilson intervals, time to convert, entry periods, breakdowns,
+plotly charts); ``Funnel.units`` gives one row per unit to join to experiment assignments. See docs/funnels.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: module -> the public names it holds; imported on first use, so ``import insights.funnels`` stays light
+_MODULES: dict[str, tuple[str, ...]] = {
+    "funnel": ("Funnel",),
+    "result": ("FunnelBreakdown", "FunnelGroup", "FunnelOverTime", "FunnelPeriod", "FunnelResult", "FunnelStep"),
+    "stats": ("wilson_interval",),
+    "steps": ("Step",),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+if TYPE_CHECKING:
+    from insights.funnels.funnel import Funnel
+    from insights.funnels.result import (
+        FunnelBreakdown,
+        FunnelGroup,
+        FunnelOverTime,
+        FunnelPeriod,
+        FunnelResult,
+        FunnelStep,
+    )
+    from insights.funnels.stats import wilson_interval
+    from insights.funnels.steps import Step
+
+__all__ = [
+    "Funnel",
+    "FunnelBreakdown",
+    "FunnelGroup",
+    "FunnelOverTime",
+    "FunnelPeriod",
+    "FunnelResult",
+    "FunnelStep",
+    "Step",
+    "wilson_interval",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"insights.funnels.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'insights.funnels' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,210 @@
+"""The chatbot-funnel report as a library: `chatbot_report(con, start, end, breakdown)` reads the warehouse for any
+date range and returns a ChatbotReport of plain-language sections; `notebooks/chatbot.ipynb` only calls it and
+shows it (`insights report chatbot --start ... --end ... [--breakdown ...]`).
+
+Sections, in reading order:
+1. `funnel`: the session funnel (session started -> user message -> a reply the bot understood -> lead captured,
+   within a day of the session's start) with Wilson intervals, drop-off and time to convert; by `breakdown`;
+2. `over_time`: the same funnel by entry day or week, entry periods younger than the window marked incomplete;
+3. `health`: the chatbot health metrics against the period of the same length before, with their definitions;
+4. `fallbacks`: what the bot did not understand, grouped into candidate missing intents with their weekly trend;
+5. `lead_funnel`: the leads the period's sessions brought, new -> mql -> sql -> opportunity -> won;
+6. `attribution`: qualified leads and won revenue credited to the prompt versions and platforms of the posts the
+   journeys started on, under every model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev group
+
+from insights.errors import invalid_parameter
+from insights.reports.catalog import CHATBOT_BREAKDOWNS
+from insights.reports.sections import Chart, Section
+
+__all__ = ["BREAKDOWNS", "ChatbotReport", "chatbot_funnel", "chatbot_report"]
+
+#: what a report can be broken down by: a column of the chat events, or an attribute of the post a session came from
+BREAKDOWNS = CHATBOT_BREAKDOWNS
+#: the window of the session funnel, from the session's start
+FUNNEL_WINDOW = "1 day"
+
+
+def chatbot_funnel() -> Any:
+    """The chatbot's session funnel: started -> user message -> understood reply -> lead captured, within a day."""
+    from insights.funnels import Funnel, Step
+
+    return Funnel(
+        [
+            Step("session_start", name="session_started"),
+            Step(where="role = 'user' AND is_message", name="user_message"),
+            Step(where="role = 'bot' AND is_message AND NOT coalesce(is_fallback, false)", name="understood_reply"),
+            Step("lead_captured"),
+        ],
+        unit="session",
+        window=FUNNEL_WINDOW,
+        mode="ordered",
+    )
+
+
+@dataclass(frozen=True)
+class ChatbotReport:
+    """The chatbot funnel, health, fallbacks, lead funnel and attribution of the sessions started in [start, end)."""
+
+    start: dt.date
+    end: dt.date
+    breakdown: str | None
+    headline: str
+    sections: tuple[Section, ...]
+    row_counts: dict[str, int] = field(compare=False, default_factory=dict)
+    query_seconds: float = field(compare=False, default=0.0)
+
+    @property
+    def title(self) -> str:
+        last = self.end - dt.timedelta(days=1)
+        by = f", by {self.breakdown}" if self.breakdown else ""
+        return f"Chatbot funnel {self.start.isoformat()} to {last.isoformat()}{by}"
+
+    def section(self, key: str) -> Section:
+        """The section with this key."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        choices = ", ".join(s.key for s in self.sections)
+        raise invalid_parameter("key", "ChatbotReport.section", f"must be one of {choices}", key)
+
+    def to_markdown(self) -> str:
+        return f"# {self.title}\n\n{self.headline}\n\n" + "\n".join(s.to_markdown() for s in self.sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the period, the headline and each section's summary, takeaways and table (no figures)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "breakdown": self.breakdown,
+            "headline": self.headline,
+            "sections": [s.to_dict() for s in self.sections],
+        }
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
+
+
+def _day(value: object, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise invalid_parameter(name, "chatbot_report", "must be a day ('YYYY-MM-DD' or a date)", value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid_parameter(name, "chatbot_report", "must be a day ('YYYY-MM-DD' or a date)", value)
+
+
+def _from_result(key: str, title: str, result: Any, *, chart: bool = True, notes: tuple[str, ...] = ()) -> Section:
+    """A report section from an analysis result: its summary, its formatted table, and its chart with the first
+    summary sentence that carries a number as the takeaway (no chart when `chart` is False or none does)."""
+    headers, cells = result.display_table()
+    lines = result.summary_lines()
+    takeaway = next((x for x in lines if any(ch.isdigit() for ch in x) and x.endswith(".")), None)
+    charts = (Chart(result.plot(), takeaway),) if chart and takeaway else ()
+    return Section(key, title, " ".join(lines), pd.DataFrame(cells, columns=headers), charts, notes=notes)
+
+
+def chatbot_report(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    breakdown: str | None = None,
+) -> ChatbotReport:
+    """Read the sessions started in [start, end) (UTC days; `end` exclusive) and write the chatbot report.
+
+    `breakdown` (one of BREAKDOWNS, or None) splits the funnel and the health metrics by a column of the chat
+    events or by an attribute of the post a session came from. The connection may be read-only; nothing is
+    written, opened or closed.
+    """
+    from insights.chatbot import chatbot_health, fallback_clusters
+    from insights.leads import attribute, journeys, lead_funnel
+
+    function = "chatbot_report"
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise invalid_parameter("con", function, "must be a DuckDB connection to the warehouse", con)
+    first, stop = _day(start, "start"), _day(end, "end")
+    if stop <= first:
+        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", stop.isoformat())
+    if breakdown is not None and breakdown not in BREAKDOWNS:
+        raise invalid_parameter("breakdown", function, f"must be None or one of {', '.join(BREAKDOWNS)}", breakdown)
+
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, run: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        value = run()
+        seconds[name] = time.perf_counter() - started
+        return value
+
+    days = (stop - first).days
+    period = "week" if days > 35 else "day"
+    funnel = timed(
+        "funnel",
+        lambda: chatbot_funnel().compute(
+            con, start=first, end=stop, breakdown=breakdown, period=period, max_breakdown_values=8
+        ),
+    )
+    health_breakdown = breakdown if breakdown in ("channel", "bot_version") else None
+    health = timed("health", lambda: chatbot_health(con, start=first, end=stop, breakdown=health_breakdown))
+    groups = timed("fallbacks", lambda: fallback_clusters(con, start=first, end=stop))
+    leads = timed("lead_funnel", lambda: lead_funnel(con, start=first, end=stop, by="prompt"))
+    qualified = timed(
+        "attribution",
+        lambda: attribute(journeys(con, start=first, end=stop, touch="prompt", conversion="qualified"), seed=0),
+    )
+    revenue = timed(
+        "revenue",
+        lambda: attribute(
+            journeys(con, start=first, end=stop, touch="platform", conversion="won", value="revenue"), seed=0
+        ),
+    )
+
+    sections = [
+        _from_result("funnel", "Chatbot funnel", funnel),
+        _from_result("over_time", f"Funnel by entry {period}", funnel.over_time),
+    ]
+    if funnel.breakdown is not None:
+        sections.append(_from_result("breakdown", f"Funnel by {breakdown}", funnel.breakdown))
+    sections += [
+        _from_result("health", "Chatbot health", health, notes=tuple(health.footer().splitlines())),
+        _from_result("fallbacks", "What the bot did not understand", groups, chart=bool(groups.clusters)),
+        _from_result("lead_funnel", "Lead funnel by prompt", leads),
+        _from_result(
+            "attribution",
+            "Qualified leads by prompt, under every attribution model",
+            qualified,
+            chart=qualified.n_conversions > 0,
+        ),
+        _from_result(
+            "revenue",
+            "Won revenue by platform, under every attribution model",
+            revenue,
+            chart=revenue.n_conversions > 0,
+        ),
+    ]
+    headline = " ".join(funnel.summary_lines()[:1] + health.summary_lines()[1:2])
+    return ChatbotReport(
+        start=first,
+        end=stop,
+        breakdown=breakdown,
+        headline=headline,
+        sections=tuple(sections),
+        row_counts={f"rows.{s.key}": len(s.table) for s in sections},
+        query_seconds=sum(seconds.values()),
+    )

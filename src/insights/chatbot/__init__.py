@@ -12,8 +12,9 @@ See docs/chatbot.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.chatbot`` stays light (the
 #: statistics load scipy, the clustering scikit-learn)
@@ -45,7 +46,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "fallback_clusters",
     ),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 if TYPE_CHECKING:
     from insights.chatbot.clusters import (
@@ -101,11 +101,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"insights.chatbot.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'insights.chatbot' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

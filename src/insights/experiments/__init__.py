@@ -13,8 +13,9 @@ See docs/experiments.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.experiments`` and the
 #: definitions stay light (the statistics load scipy)
@@ -67,7 +68,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "summaries": ("MomentStats",),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 if TYPE_CHECKING:
     from insights.experiments.analysis import analyze
@@ -177,11 +177,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"insights.experiments.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'insights.experiments' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

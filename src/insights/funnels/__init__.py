@@ -7,8 +7,9 @@ plotly charts); ``Funnel.units`` gives one row per unit to join to experiment as
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.funnels`` stays light
 _MODULES: dict[str, tuple[str, ...]] = {
@@ -17,7 +18,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stats": ("wilson_interval",),
     "steps": ("Step",),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 if TYPE_CHECKING:
     from insights.funnels.funnel import Funnel
@@ -45,11 +45,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"insights.funnels.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'insights.funnels' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

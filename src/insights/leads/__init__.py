@@ -13,8 +13,9 @@ See docs/attribution.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.leads`` stays light
 _MODULES: dict[str, tuple[str, ...]] = {
@@ -24,7 +25,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "labels": ("LEAD_DIMENSIONS", "POST_DIMENSIONS"),
     "models": ("MODELS",),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 if TYPE_CHECKING:
     from insights.leads.attribution import MAX_MARKOV_CHANNELS, Attribution, ChannelCredit, attribute
@@ -53,13 +53,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"insights.leads.{_WHERE[name]}"), name)
-        globals()[name] = value  # looked up once
-        return value
-    raise AttributeError(f"module 'insights.leads' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

@@ -7,8 +7,9 @@ Only this package opens connections. `connect` turns DuckDB's lock errors into o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from insights.warehouse.build import BuildReport, ModelBuild, ModelBuildError, build
@@ -17,11 +18,11 @@ if TYPE_CHECKING:
     from insights.warehouse.models import Check, Model, ModelDefinitionError, list_models
 
 #: loaded on first use: a connection alone (a report, a readout) needs neither the builder nor the checks
-_WHERE = {
-    **dict.fromkeys(("BuildReport", "ModelBuild", "ModelBuildError", "build"), "build"),
-    **dict.fromkeys(("CheckReport", "CheckResult", "check_query", "run_checks"), "checks"),
-    **dict.fromkeys(("connect", "create_raw_tables", "raw_table_ddl"), "connection"),
-    **dict.fromkeys(("Check", "Model", "ModelDefinitionError", "list_models"), "models"),
+_MODULES: dict[str, tuple[str, ...]] = {
+    "build": ("BuildReport", "ModelBuild", "ModelBuildError", "build"),
+    "checks": ("CheckReport", "CheckResult", "check_query", "run_checks"),
+    "connection": ("connect", "create_raw_tables", "raw_table_ddl"),
+    "models": ("Check", "Model", "ModelDefinitionError", "list_models"),
 }
 
 __all__ = [
@@ -43,10 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"insights.warehouse.{_WHERE[name]}"), name)
-        # importing the submodule `build` binds the module to this package's `build`: put the function back
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'insights.warehouse' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

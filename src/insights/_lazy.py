@@ -12,7 +12,8 @@ from typing import Any
 def lazy_exports(
     package: str, modules: Mapping[str, tuple[str, ...]], namespace: MutableMapping[str, Any]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The module-level `__getattr__` and `__dir__` of `package`, whose `modules` maps submodule -> public names.
+    """The module-level `__getattr__` and `__dir__` of `package`, whose `modules` maps submodule (or the dotted
+    name of a shared module) -> public names.
 
     A name is looked up once and then kept in the package's `namespace`; this also puts a function back where
     importing a submodule of the same name (`warehouse.build`) bound the module over it.
@@ -21,7 +22,8 @@ def lazy_exports(
 
     def __getattr__(name: str) -> Any:
         if name in where:
-            value = getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+            module = where[name]  # a submodule, or a dotted name for a shared module re-exported here
+            value = getattr(importlib.import_module(module if "." in module else f"{package}.{module}"), name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")

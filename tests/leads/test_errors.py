@@ -33,7 +33,6 @@ def wrong_calls(con: Any) -> dict[str, Callable[[], object]]:
         "attribute": lambda: leads.attribute(JOURNEYS, ["last_click"]),
         "journeys": lambda: leads.journeys(con, touch="tiktok"),
         "lead_funnel": lambda: leads.lead_funnel(None),  # type: ignore[arg-type]
-        "wilson_interval": lambda: leads.wilson_interval(5, 3),
         "Journeys.from_paths": lambda: leads.Journeys.from_paths([[]], [True]),
         # and the other rules
         "attribute journeys": lambda: leads.attribute([["a"]]),  # type: ignore[arg-type]
@@ -60,8 +59,6 @@ def wrong_calls(con: Any) -> dict[str, Callable[[], object]]:
         "lead_funnel min_age_days value": lambda: leads.lead_funnel(con, min_age_days={"mql": -1}),
         "lead_funnel min_age_days type": lambda: leads.lead_funnel(con, min_age_days=3),  # type: ignore[arg-type]
         "lead_funnel ci_level": lambda: leads.lead_funnel(con, ci_level=1.0),
-        "wilson_interval n": lambda: leads.wilson_interval(1, -2),
-        "wilson_interval ci_level": lambda: leads.wilson_interval(1, 2, ci_level=0),
         "from_paths paths": lambda: leads.Journeys.from_paths("ab", [True]),  # type: ignore[arg-type]
         "from_paths is_converted length": lambda: leads.Journeys.from_paths([["a"]], [True, False]),
         "from_paths is_converted type": lambda: leads.Journeys.from_paths([["a"]], [1]),  # type: ignore[list-item]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from insights.datasets.truth import GroundTruth
-from insights.leads import STAGES, lead_funnel, wilson_interval
+from insights.leads import STAGES, lead_funnel
 from tests.leads.conftest import day, marts, session
 
 AS_OF = day(100)
@@ -90,16 +90,6 @@ def test_breakdowns_by_source_and_by_the_post_behind_the_lead(tiny_leads: duckdb
     by_prompt = lead_funnel(tiny_leads, as_of=AS_OF, min_age_days=AGES, by="prompt")
     assert by_prompt.groups == ("(no session)", "hook v2")
     assert by_prompt.stage("won", "hook v2").n_reached == 1
-
-
-@pytest.mark.parametrize(("successes", "n"), [(0, 10), (3, 10), (10, 10), (412, 1000), (1, 2)])
-def test_wilson_interval_against_statsmodels(successes: int, n: int) -> None:
-    from statsmodels.stats.proportion import proportion_confint
-
-    for level in (0.9, 0.95, 0.99):
-        expected = proportion_confint(successes, n, alpha=1 - level, method="wilson")
-        assert wilson_interval(successes, n, level) == pytest.approx(expected, abs=1e-12)
-    assert all(math.isnan(x) for x in wilson_interval(0, 0))
 
 
 def test_the_result_reads_as_a_table(tiny_leads: duckdb.DuckDBPyConnection) -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from insights.intervals import wilson_interval as shared_wilson_interval
+
 __all__ = ["MIN_CLUSTERS", "MeanStats", "RateStats", "RatioStats", "newcombe_difference", "wilson_interval"]
 
 NAN = math.nan
@@ -32,14 +34,7 @@ def _z(level: float) -> float:
 
 def wilson_interval(k: int, n: int, level: float) -> Interval:
     """Wilson score interval of a proportion k / n (NaN without units)."""
-    if n <= 0:
-        return NAN, NAN
-    z = _z(level)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    # at k = 0 (k = n) the bound is exactly 0 (1); rounding would leave it a hair off
-    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
+    return shared_wilson_interval(k, n, 1 - level)
 
 
 def newcombe_difference(k1: int, n1: int, k0: int, n0: int, level: float) -> Interval:

@@ -13,9 +13,9 @@ from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.funnels`` stays light
 _MODULES: dict[str, tuple[str, ...]] = {
+    "insights.intervals": ("wilson_interval",),
     "funnel": ("Funnel",),
     "result": ("FunnelBreakdown", "FunnelGroup", "FunnelOverTime", "FunnelPeriod", "FunnelResult", "FunnelStep"),
-    "stats": ("wilson_interval",),
     "steps": ("Step",),
 }
 
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
         FunnelResult,
         FunnelStep,
     )
-    from insights.funnels.stats import wilson_interval
     from insights.funnels.steps import Step
+    from insights.intervals import wilson_interval
 
 __all__ = [
     "Funnel",

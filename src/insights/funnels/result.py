@@ -1,7 +1,7 @@
 """What a funnel returns: the steps with their conversion, the entry periods, the breakdown, and their charts.
 
 Every table is a :class:`~insights.results.TableResult`: it prints, renders in a notebook and converts to pandas,
-polars, Arrow or Markdown. Rates come with Wilson score intervals (:func:`insights.funnels.wilson_interval`).
+polars, Arrow or Markdown. Rates come with Wilson score intervals (:func:`insights.intervals.wilson_interval`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from insights.funnels.stats import wilson_interval
 from insights.funnels.timing import format_duration, format_window
+from insights.intervals import wilson_interval
 from insights.results import TableResult, format_cell, format_number, format_percent
 
 __all__ = ["FunnelBreakdown", "FunnelGroup", "FunnelOverTime", "FunnelPeriod", "FunnelResult", "FunnelStep"]

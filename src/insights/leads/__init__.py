@@ -20,7 +20,7 @@ from insights._lazy import lazy_exports
 #: module -> the public names it holds; imported on first use, so ``import insights.leads`` stays light
 _MODULES: dict[str, tuple[str, ...]] = {
     "attribution": ("MAX_MARKOV_CHANNELS", "Attribution", "ChannelCredit", "attribute"),
-    "funnel": ("STAGES", "LeadFunnel", "StageRow", "lead_funnel", "wilson_interval"),
+    "funnel": ("STAGES", "LeadFunnel", "StageRow", "lead_funnel"),
     "paths": ("CONVERSIONS", "VALUES", "Journeys", "journeys"),
     "labels": ("LEAD_DIMENSIONS", "POST_DIMENSIONS"),
     "models": ("MODELS",),
@@ -28,7 +28,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
 
 if TYPE_CHECKING:
     from insights.leads.attribution import MAX_MARKOV_CHANNELS, Attribution, ChannelCredit, attribute
-    from insights.leads.funnel import STAGES, LeadFunnel, StageRow, lead_funnel, wilson_interval
+    from insights.leads.funnel import STAGES, LeadFunnel, StageRow, lead_funnel
     from insights.leads.labels import LEAD_DIMENSIONS, POST_DIMENSIONS
     from insights.leads.models import MODELS
     from insights.leads.paths import CONVERSIONS, VALUES, Journeys, journeys
@@ -49,7 +49,6 @@ __all__ = [
     "attribute",
     "journeys",
     "lead_funnel",
-    "wilson_interval",
 ]
 
 

@@ -15,43 +15,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from insights.errors import invalid_parameter
+from insights.intervals import wilson_interval
 from insights.leads._checks import OPEN_END, OPEN_START, check_connection, check_instant, check_period
 from insights.leads._sql import render
 from insights.leads.labels import LEAD_DIMENSIONS, lead_label
-from insights.params import check_choice, check_count, check_open_unit
+from insights.params import check_choice, check_open_unit
 from insights.results import TableResult, format_number, format_percent
 
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["STAGES", "LeadFunnel", "StageRow", "lead_funnel", "wilson_interval"]
+__all__ = ["STAGES", "LeadFunnel", "StageRow", "lead_funnel"]
 
 #: the funnel's stages in order; lost is an exit, not a step
 STAGES = ("new", "mql", "sql", "opportunity", "won")
-
-
-def wilson_interval(successes: int, n: int, ci_level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion; (nan, nan) when n is 0.
-
-    >>> [round(x, 4) for x in wilson_interval(8, 10)]
-    [0.4902, 0.9433]
-    """
-    from scipy import special
-
-    function = "wilson_interval"
-    n = check_count("n", function, n)
-    successes = check_count("successes", function, successes)
-    if successes > n:
-        raise invalid_parameter("successes", function, f"must be at most n ({n})", successes)
-    ci_level = check_open_unit("ci_level", function, ci_level)
-    if n == 0:
-        return math.nan, math.nan
-    z = float(special.ndtri(0.5 + ci_level / 2))
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -266,7 +243,7 @@ def lead_funnel(
             rate, low, high, note = math.nan, math.nan, math.nan, "no_mature_leads"
         else:
             rate = n_converted / n_eligible
-            low, high = wilson_interval(int(n_converted), int(n_eligible), ci_level)
+            low, high = wilson_interval(int(n_converted), int(n_eligible), 1 - ci_level)
         if rank > 1:
             used[name] = float(min_age)
             young += int(n_young)

@@ -1,4 +1,5 @@
-"""The Wilson score interval of a conversion rate: ``successes`` of ``n`` units.
+"""The Wilson score interval of a conversion rate: ``successes`` of ``n`` units, shared by the funnels, the lead
+funnel and the chatbot health metrics.
 
 Wilson's interval inverts the score test, so unlike the plain normal (Wald) interval it stays inside [0, 1] and
 keeps close to its nominal coverage for rates near 0 or 1 and for small steps of a funnel.

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from insights.funnels import wilson_interval
+from insights.intervals import wilson_interval
 
 
 @pytest.mark.parametrize(

@@ -582,7 +582,7 @@ def test_experiment_readout_checks_the_id_the_definition_and_the_warehouse_befor
 def test_each_report_notebook_has_one_parameters_cell_and_only_calls_the_library():
     reports = [nb for nb in list_notebooks(NOTEBOOKS) if nb.is_report]
 
-    assert [nb.name for nb in reports] == ["experiment", "weekly"]
+    assert [nb.name for nb in reports] == ["chatbot", "experiment", "weekly"]
     for nb in reports:
         cells = json.loads(nb.path.read_text())["cells"]
         tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
@@ -606,6 +606,7 @@ def test_report_list_shows_the_report_notebooks_and_their_parameters(capsys):
     out = capsys.readouterr().out
     assert "weekly" in out and "-p week None" in out and "-p db None" in out
     assert "experiment" in out and "-p experiment_id None" in out and "-p as_of None" in out
+    assert "chatbot" in out and "-p breakdown None" in out
     assert "summary_path" not in out and "reports_dir" not in out  # the runner's own
     assert "getting_started" in out  # listed as a notebook that is not a report
 
@@ -654,3 +655,23 @@ def test_report_run_objects_print_and_serialize():
     ]
     assert json.loads(json.dumps(run.to_dict()))["durations"]["total"] == 7.5
     assert SimpleNamespace(**run.to_dict()).skipped is False
+
+
+def test_the_chatbot_report_checks_its_days_breakdown_and_warehouse_before_any_kernel(tmp_path, capsys):
+    from insights.reports.runner import chatbot
+
+    db = tmp_path / "none.duckdb"
+    with pytest.raises(InvalidParameterError, match=r"^The 'start' parameter of report chatbot must be a day"):
+        chatbot("2026-13-01", "2026-03-02", db=db, reports_root=tmp_path / "r")
+    with pytest.raises(InvalidParameterError, match=r"^The 'end' parameter of report chatbot must be after start"):
+        chatbot("2026-03-02", "2026-03-02", db=db, reports_root=tmp_path / "r")
+    with pytest.raises(
+        InvalidParameterError, match=r"^The 'breakdown' parameter of report chatbot must be None or one"
+    ):
+        chatbot("2026-02-02", "2026-03-02", breakdown="intent", db=db, reports_root=tmp_path / "r")
+    with pytest.raises(InsightsError, match=r"The warehouse .*none\.duckdb does not exist"):
+        chatbot("2026-02-02", "2026-03-02", db=db, reports_root=tmp_path / "r")
+    code = main(["report", "chatbot", "--end", "yesterday", "--db", str(db), "--reports", str(tmp_path / "r")])
+    assert code != 0
+    assert capsys.readouterr().err.strip().count("\n") == 0  # one sentence
+    assert not (tmp_path / "r").exists()

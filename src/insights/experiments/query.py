@@ -265,8 +265,8 @@ def grouped_stats(
     n_keys = len(key_names)
 
     out = GroupedStats(tuple(segments), day is not None, {metric.label: _names(metric) for metric in metrics})
-    # the engine returns groups in any order: sort them, so records add up in the same order (to the last bit) on
-    # every run
+    # the engine returns groups in any order: sort them, so records add up in the same order on every run (the
+    # engine's own sums of doubles can still differ in the last bits, as its threads add in any order)
     rows.sort(key=lambda row: tuple((value is None, "" if value is None else str(value)) for value in row[:n_keys]))
     for row in rows:
         record = dict(zip(columns, row, strict=True))

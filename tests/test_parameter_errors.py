@@ -7,7 +7,7 @@ entry fails `test_every_public_callable_has_a_wrong_call`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
@@ -95,20 +95,30 @@ WRONG_CALLS: dict[str, Callable[[], object]] = {
 }
 
 
+def assert_one_sentence(call: Callable[[], object]) -> None:
+    """The call raises InvalidParameterError with the one sentence shape (shared by the packages' error tests)."""
+    with pytest.raises(InvalidParameterError) as caught:
+        call()
+    message = str(caught.value)
+    assert SHAPE.fullmatch(message), message
+    assert "\n" not in message
+
+
+def missing_wrong_calls(package: ModuleType, wrong_calls: Iterable[str], not_called: Iterable[str]) -> list[str]:
+    """The package's public callables, less those users do not call, that have no wrong call yet."""
+    shadowed = [name for name in package.__all__ if isinstance(getattr(package, name), ModuleType)]
+    assert not shadowed, f"submodules shadow public names: {shadowed}"
+    public = {name for name in package.__all__ if callable(getattr(package, name))} - set(not_called)
+    return sorted(public - set(wrong_calls))
+
+
 def test_every_public_callable_has_a_wrong_call() -> None:
     import insights.experiments.analysis  # noqa: F401  (loads every submodule: none may shadow a public name)
 
-    shadowed = [name for name in ex.__all__ if isinstance(getattr(ex, name), ModuleType)]
-    assert not shadowed
-    public = {name for name in ex.__all__ if callable(getattr(ex, name))} - NOT_CALLED_BY_USERS
-    missing = sorted(public - set(WRONG_CALLS))
+    missing = missing_wrong_calls(ex, WRONG_CALLS, NOT_CALLED_BY_USERS)
     assert not missing, f"add a wrong call for {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_CALLS))
 def test_a_wrong_call_reads_as_one_sentence(name: str) -> None:
-    with pytest.raises(InvalidParameterError) as caught:
-        WRONG_CALLS[name]()
-    message = str(caught.value)
-    assert SHAPE.fullmatch(message), message
-    assert "\n" not in message
+    assert_one_sentence(WRONG_CALLS[name])

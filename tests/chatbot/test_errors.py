@@ -9,7 +9,7 @@ import pytest
 
 import insights.chatbot as cb
 from insights.errors import InvalidParameterError
-from tests.test_parameter_errors import SHAPE
+from tests.test_parameter_errors import SHAPE, assert_one_sentence, missing_wrong_calls
 
 #: results are built by the functions that return them, not by callers
 RESULT_RECORDS = {
@@ -37,18 +37,13 @@ WRONG_CALLS: dict[str, Callable[[], object]] = {
 
 
 def test_every_public_callable_has_a_wrong_call() -> None:
-    public = {name for name in cb.__all__ if callable(getattr(cb, name))} - RESULT_RECORDS
-    missing = sorted(public - set(WRONG_CALLS))
+    missing = missing_wrong_calls(cb, WRONG_CALLS, RESULT_RECORDS)
     assert not missing, f"add a wrong call for {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_CALLS))
 def test_a_wrong_call_reads_as_one_sentence(name: str) -> None:
-    with pytest.raises(InvalidParameterError) as caught:
-        WRONG_CALLS[name]()
-    message = str(caught.value)
-    assert SHAPE.fullmatch(message), message
-    assert "\n" not in message
+    assert_one_sentence(WRONG_CALLS[name])
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.processes import measure, run_in_child
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -463,18 +465,9 @@ METHODS = {
 
 
 def child(method: str, path: str, report: str) -> None:
-    """The body of one measured process: import, then time one readout; write a JSON record to ``report``."""
+    """The body of one measured process: import, then time one readout."""
     spec = METHODS[method]
-    for module in spec.imports:
-        importlib.import_module(module)
-    started = time.perf_counter()
-    effects = spec.run(path)
-    done = time.perf_counter()
-    # VmHWM belongs to the process image, so unlike ru_maxrss it does not inherit the parent's size across exec
-    with open("/proc/self/status") as status:
-        peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM")))
-    # perf_counter is CLOCK_MONOTONIC, shared with the parent: it splits the whole process into start, work and exit
-    Path(report).write_text(json.dumps({"started": started, "done": done, "peak_kb": peak_kb, "effects": effects}))
+    run_in_child(report, spec.imports, lambda: spec.run(path))
 
 
 # --- the harness ----------------------------------------------------------------------------------------------------
@@ -493,30 +486,16 @@ class Run:
 
 
 def run_once(method: str, path: Path, units: int) -> Run:
-    code = "import sys; from bench.experiment import child; child(*sys.argv[1:])"
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"  # a file, as engines may print progress bars to stdout
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", code, method, str(path), str(report)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=ROOT,
-        )
-        ended = time.perf_counter()
-        if done.returncode != 0:
-            sys.exit(f"{method} on {path.name} failed:\n{done.stderr}")
-        out = json.loads(report.read_text())
+    m = measure("bench.experiment", [method, str(path)], f"{method} on {path.name}")
     return Run(
         method,
         units,
-        seconds=out["done"] - out["started"],
-        process_seconds=ended - started,
-        startup_seconds=out["started"] - started,
-        exit_seconds=ended - out["done"],
-        peak_rss_mb=out["peak_kb"] / 1024,
-        effects=out["effects"],
+        seconds=m.seconds,
+        process_seconds=m.process_seconds,
+        startup_seconds=m.startup_seconds,
+        exit_seconds=m.exit_seconds,
+        peak_rss_mb=m.peak_rss_mb,
+        effects=m.result,
     )
 
 

@@ -35,20 +35,19 @@ are also written to bench/results/funnel-<time>.json.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bench.processes import measure, run_in_child
 
 if TYPE_CHECKING:
     import duckdb
@@ -342,18 +341,10 @@ METHODS = {
 
 
 def child(method: str, raw: str, database: str, parquet: str, unit: str, report: str) -> None:
-    """The body of one measured process: import, then time one funnel; write a JSON record to ``report``."""
+    """The body of one measured process: import, then time one funnel."""
     spec = METHODS[method]
-    for module in spec.imports:
-        importlib.import_module(module)
     files = {"raw": raw, "duckdb": database, "parquet": parquet}
-    started = time.perf_counter()
-    counts = spec.run(files, unit)
-    done = time.perf_counter()
-    # VmHWM belongs to the process image, so unlike ru_maxrss it does not inherit the parent's size across exec
-    with open("/proc/self/status") as status:
-        peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM")))
-    Path(report).write_text(json.dumps({"started": started, "done": done, "peak_kb": peak_kb, "counts": counts}))
+    run_in_child(report, spec.imports, lambda: spec.run(files, unit))
 
 
 # --- the harness ----------------------------------------------------------------------------------------------------
@@ -371,26 +362,16 @@ class Run:
 
 
 def run_once(method: str, files: dict[str, Path], events: int, unit: str) -> Run:
-    code = "import sys; from bench.funnel import child; child(*sys.argv[1:])"
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"  # a file, as engines may print progress bars to stdout
-        started = time.perf_counter()
-        args = [str(files["raw"]), str(files["duckdb"]), str(files["parquet"]), unit, str(report)]
-        done = subprocess.run(
-            [sys.executable, "-c", code, method, *args], capture_output=True, text=True, check=False, cwd=ROOT
-        )
-        ended = time.perf_counter()
-        if done.returncode != 0:
-            sys.exit(f"{method} failed:\n{done.stderr}")
-        out = json.loads(report.read_text())
+    args = [method, str(files["raw"]), str(files["duckdb"]), str(files["parquet"]), unit]
+    m = measure("bench.funnel", args, method)
     return Run(
         method,
         events,
-        seconds=out["done"] - out["started"],
-        process_seconds=ended - started,
-        startup_seconds=out["started"] - started,
-        peak_rss_mb=out["peak_kb"] / 1024,
-        counts=out["counts"],
+        seconds=m.seconds,
+        process_seconds=m.process_seconds,
+        startup_seconds=m.startup_seconds,
+        peak_rss_mb=m.peak_rss_mb,
+        counts=m.result,
     )
 
 

@@ -18,6 +18,7 @@ from insights import config
 from insights.errors import ConfigurationError, InvalidParameterError
 from insights.ingestion.privacy import load_key, pseudonym
 from insights.warehouse import connect
+from insights.warehouse.connection import first_row
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def _compact(db: Path) -> None:
     con = connect(db, create=False)
     try:
         con.execute(f"ATTACH '{str(fresh).replace(chr(39), chr(39) * 2)}' AS fresh")
-        con.execute("COPY FROM DATABASE " + con.execute("SELECT current_database()").fetchone()[0] + " TO fresh")  # type: ignore[index]
+        con.execute("COPY FROM DATABASE " + first_row(con.execute("SELECT current_database()"))[0] + " TO fresh")  # type: ignore[index]
         con.execute("DETACH fresh")
     finally:
         con.close()
@@ -105,12 +106,12 @@ def forget(
             "raw.chat_events": "DELETE FROM raw.chat_events WHERE user_id IN (SELECT user_id FROM _users)",
         }
         for table, sql in statements.items():
-            row = con.execute(sql).fetchone()
+            row = first_row(con.execute(sql))
             removed[table] = int(row[0]) if row else 0
         users = [str(r[0]) for r in con.execute("SELECT user_id FROM _users").fetchall()]
         n = 0
         for t in {token, *users}:
-            row = con.execute("DELETE FROM meta.rejects WHERE contains(raw, $t)", {"t": t}).fetchone()
+            row = first_row(con.execute("DELETE FROM meta.rejects WHERE contains(raw, $t)", {"t": t}))
             n += int(row[0]) if row else 0
         removed["meta.rejects"] = n
         con.execute("COMMIT")

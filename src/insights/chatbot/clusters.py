@@ -38,6 +38,7 @@ from insights.chatbot._checks import check_connection, check_period, period_text
 from insights.errors import invalid_parameter
 from insights.params import check_int, check_open_unit
 from insights.results import TableResult, format_number, format_percent
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -556,7 +557,7 @@ def fallback_clusters(
         cursor.execute(q.FALLBACK_TURNS_SQL, {"start": first, "end": last, "mid": mid})
         exposure = cursor.execute(q.FALLBACK_EXPOSURE_SQL).fetchall()
         text_rows = cursor.execute(q.FALLBACK_TEXTS_SQL, {"max_texts": max_texts}).fetchall()
-        distinct_row = cursor.execute(q.FALLBACK_DISTINCT_SQL).fetchone()
+        distinct_row = first_row(cursor.execute(q.FALLBACK_DISTINCT_SQL))
     finally:
         cursor.close()
 

@@ -32,6 +32,7 @@ from insights.chatbot.report import (
 )
 from insights.errors import invalid_parameter
 from insights.params import check_bool, check_int, check_open_unit
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -134,7 +135,7 @@ def chatbot_health(
         totals = _grouped(cursor, q.TOTALS_SQL, {"price_in": price_in, "price_out": price_out})
         latency = _grouped(cursor, q.LATENCY_SQL, {"previous_start": previous_start})
         if as_of_time is None:
-            row = cursor.execute(q.AS_OF_SQL).fetchone()
+            row = first_row(cursor.execute(q.AS_OF_SQL))
             as_of_time = row[0] if row and row[0] is not None else None
         mature_before = (as_of_time or last) - dt.timedelta(days=qualify_days)
         leads = _grouped(

@@ -46,6 +46,7 @@ from insights.experiments.metrics import Mean, Metric, Proportion, Quantile, Rat
 from insights.experiments.options import ROLES, ReadoutOptions
 from insights.experiments.query import UnitTable, parse_expression
 from insights.params import check_bool, check_instance, check_path
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -688,12 +689,14 @@ def _measure_cte(
 
 def excluded_units(con: duckdb.DuckDBPyConnection, experiment: Experiment) -> int:
     """Units of the experiment exposed to more than one variant (left out of every readout)."""
-    row = con.execute(
-        "SELECT count(*) FROM (SELECT unit_id FROM staging.assignments WHERE experiment_id = ? "
-        "GROUP BY unit_id HAVING count(DISTINCT variant) > 1)",
-        [experiment.id],
-    ).fetchall()[0]  # fetchone would leave the caller's connection busy for relations
-    return int(row[0])
+    row = first_row(
+        con.execute(
+            "SELECT count(*) FROM (SELECT unit_id FROM staging.assignments WHERE experiment_id = ? "
+            "GROUP BY unit_id HAVING count(DISTINCT variant) > 1)",
+            [experiment.id],
+        )
+    )
+    return int(row[0]) if row else 0
 
 
 def analyze_experiment(

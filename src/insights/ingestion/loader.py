@@ -33,6 +33,7 @@ from insights.ingestion.privacy import load_key, normalize_sql, pseudonym_sql, r
 from insights.ingestion.report import FileReport, LoadReport
 from insights.ingestion.sniff import SourceFile, normalize_name, sniff
 from insights.warehouse import connect
+from insights.warehouse.connection import first_row
 
 #: Longest single CSV record accepted (text fields of tens of megabytes are data, not an error).
 MAX_LINE_BYTES = 32 << 20
@@ -452,7 +453,7 @@ def _record_rejects(
     else:
         # The load itself runs unordered (much faster); rows that were rejected are found again
         # by content in an ordered second pass, which only files with bad rows pay for.
-        row = con.execute(f"SELECT count(*) FROM {table} WHERE {bad}").fetchone()
+        row = first_row(con.execute(f"SELECT count(*) FROM {table} WHERE {bad}"))
         if not row or not row[0]:
             return
         con.execute("SET preserve_insertion_order = true")
@@ -485,7 +486,7 @@ def _load_file(
     started = time.perf_counter()
     fingerprint = _Fingerprint(src.path)
     fingerprint.start()
-    load_id = int(con.execute("SELECT nextval('meta.load_ids')").fetchone()[0])  # type: ignore[index]
+    load_id = int(first_row(con.execute("SELECT nextval('meta.load_ids')"))[0])  # type: ignore[index]
     table = kind.table
     file_name = str(src.path)
     # Unordered loading is about twice as fast (rows are written straight to disk); a mapping that
@@ -524,10 +525,12 @@ def _load_file(
             "INSERT INTO meta.rejects VALUES (?, ?, ?, ?, ?, ?)",
             [(load_id, kind.name, file_name, line, why, raw) for line, why, raw in structural],
         )
-    counts = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE _reason = '{_BLANK}') FROM {table} WHERE _load_id = $id",
-        {"id": load_id},
-    ).fetchone()
+    counts = first_row(
+        con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE _reason = '{_BLANK}') FROM {table} WHERE _load_id = $id",
+            {"id": load_id},
+        )
+    )
     assert counts is not None
     parsed, blank = int(counts[0]), int(counts[1])
     con.execute(f"DELETE FROM {table} WHERE _load_id = $id AND _reason IS NOT NULL", {"id": load_id})
@@ -539,10 +542,12 @@ def _load_file(
     _trace("rejects", started)
     fingerprint.join()
     _trace("fingerprint", started)
-    previous = con.execute(
-        "SELECT min(load_id) FROM meta.loads WHERE kind = $kind AND fingerprint = $fp",
-        {"kind": kind.name, "fp": fingerprint.digest},
-    ).fetchone()
+    previous = first_row(
+        con.execute(
+            "SELECT min(load_id) FROM meta.loads WHERE kind = $kind AND fingerprint = $fp",
+            {"kind": kind.name, "fp": fingerprint.digest},
+        )
+    )
     duplicate_of = int(previous[0]) if previous and previous[0] is not None else None
     rejected_rows = con.execute(
         "SELECT reason, count(*) FROM meta.rejects WHERE load_id = $id GROUP BY reason ORDER BY 2 DESC, 1",
@@ -627,7 +632,7 @@ SELECT rid FROM (
     WHERE _load_id = $id AND _key IN (
         SELECT _key FROM {table} WHERE _load_id = $id GROUP BY _key HAVING count(*) > 1)
 ) WHERE copy > 1"""
-    earlier = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE _load_id <> $id)", {"id": load_id}).fetchone()
+    earlier = first_row(con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE _load_id <> $id)", {"id": load_id}))
     if earlier and earlier[0]:
         same_key = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in kind.key)
         within = f"""
@@ -636,7 +641,7 @@ WHERE n._load_id = $id AND EXISTS (
     SELECT 1 FROM {table} o WHERE o._load_id <> $id AND o._key = n._key AND {same_key})
 UNION{within}"""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {within}", {"id": load_id})
-    row = con.execute("SELECT count(*) FROM _duplicates").fetchone()
+    row = first_row(con.execute("SELECT count(*) FROM _duplicates"))
     n = int(row[0]) if row else 0
     if n:
         con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _duplicates)")
@@ -650,7 +655,7 @@ def _empty_cells(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int, prese
     if not optional:
         return {}
     exprs = ", ".join(f"count(*) FILTER (WHERE {quote(c)} IS NULL)" for c in optional)
-    row = con.execute(f"SELECT {exprs} FROM {kind.table} WHERE _load_id = $id", {"id": load_id}).fetchone()
+    row = first_row(con.execute(f"SELECT {exprs} FROM {kind.table} WHERE _load_id = $id", {"id": load_id}))
     assert row is not None
     return {c: int(n) for c, n in zip(optional, row, strict=True) if n}
 
@@ -659,7 +664,7 @@ def _empty_cells(con: duckdb.DuckDBPyConnection, kind: Kind, load_id: int, prese
 
 
 def _check_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
-    row = con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = $tz", {"tz": timezone}).fetchone()
+    row = first_row(con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = $tz", {"tz": timezone}))
     if not row or not row[0]:
         raise ConfigurationError(
             f"The 'timezone' parameter of ingest must be an IANA timezone name such as UTC or Europe/Paris. "

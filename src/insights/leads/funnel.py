@@ -21,6 +21,7 @@ from insights.leads._sql import render
 from insights.leads.labels import LEAD_DIMENSIONS, lead_label
 from insights.params import check_choice, check_open_unit
 from insights.results import TableResult, format_number, format_percent
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -306,11 +307,12 @@ def _check_min_ages(function: str, value: object) -> dict[str, float]:
 
 def _latest_change(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     """The latest stage change in marts.leads: the data's "now" (the epoch when there are no leads)."""
-    row = con.execute(
+    latest_sql = (
         "SELECT greatest(max(created_at), max(mql_at), max(sql_at), max(opportunity_at), max(won_at), max(lost_at)) "
         "FROM marts.leads"
-    ).fetchall()[0]  # fetchall, not fetchone: a half-read result would block the caller's next relation on con
-    latest = row[0]
+    )
+    row = first_row(con.execute(latest_sql))
+    latest = row[0] if row else None
     if latest is None:
         return OPEN_START
     assert isinstance(latest, dt.datetime)

@@ -19,6 +19,7 @@ from insights.leads._sql import fill, render, snippet
 from insights.leads.labels import POST_DIMENSIONS, post_label
 from insights.params import check_choice
 from insights.results import TableResult, format_number
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -276,8 +277,7 @@ def journeys(
     placeholders = {"__channel__": post_label(touch), "__is_converted__": converted, "__value__": worth}
     bounds = {"start": first or OPEN_START, "end": last or OPEN_END}
     fetched = con.execute(render("journeys", placeholders), {**bounds, "lookback_seconds": lookback * 86400}).fetchall()
-    # an aggregate without GROUP BY returns one row; fetchall, as a half-read result would block con's relations
-    totals = con.execute(render("lead_totals", placeholders), bounds).fetchall()[0]
+    totals = first_row(con.execute(render("lead_totals", placeholders), bounds))
 
     paths = [tuple(str(c) for c in row[0]) for row in fetched]
     result = Journeys._grouped(
@@ -294,6 +294,7 @@ def journeys(
         start=first,
         end=last,
     )
+    assert totals is not None  # an aggregate without GROUP BY returns one row
     n_total, value_total = int(totals[0]), float(totals[1])
     return _with_unattributed(result, n_total, value_total)
 

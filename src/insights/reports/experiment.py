@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from insights.errors import InsightsError, invalid_parameter
 from insights.reports.experiment_catalog import EXPERIMENTS_DIR, definition_path
 from insights.reports.html import escape
+from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -125,12 +126,14 @@ def assignment_span(
     until = observed_until(experiment, as_of)
     params = {"experiment_id": experiment.id, "start": experiment.start, "until": until}
     try:
-        row = con.execute(_SPAN_SQL, params).fetchall()[0]  # fetchone would leave con busy for relations
+        row = first_row(con.execute(_SPAN_SQL, params))
     except duckdb.CatalogException:
         raise NoUnitsError(
             "The warehouse has no staging.assignments table; load an assignment log with "
             "'insights ingest assignments FILE' (or run 'insights warehouse build')."
         ) from None
+    if row is None:
+        return AssignmentSpan(0, None, None)
     return AssignmentSpan(int(row[0]), row[1], row[2])
 
 

@@ -17,6 +17,7 @@ import duckdb
 
 from insights.errors import WarehouseError
 from insights.warehouse._text import text_table
+from insights.warehouse.connection import first_row
 from insights.warehouse.models import Model, SqlDir, list_models
 
 
@@ -119,7 +120,7 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    row = first_row(con.execute("SELECT current_setting(?)", [name]))
     return str(row[0]) if row else ""
 
 
@@ -134,7 +135,7 @@ def _count_rows(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     from sqlglot import exp, select
 
     query = select(exp.Count(this=exp.Star())).from_(exp.table_(model.table, db=model.schema, quoted=True))
-    row = con.execute(query.sql("duckdb")).fetchone()
+    row = first_row(con.execute(query.sql("duckdb")))
     return int(row[0]) if row else 0
 
 

@@ -22,6 +22,7 @@ import duckdb
 from insights.errors import WarehouseError
 from insights.warehouse._text import text_table
 from insights.warehouse.build import existing_tables
+from insights.warehouse.connection import first_row
 from insights.warehouse.models import Check, Model, Severity, SqlDir, list_models
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None)
     for model in models:
         for check in model.checks:
             sql, params = check_query(model, check)
-            row = con.execute(sql, list(params)).fetchone()
+            row = first_row(con.execute(sql, list(params)))
             failures, examples = (int(row[0]), row[1] or []) if row else (0, [])
             results.append(
                 CheckResult(

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -58,6 +59,16 @@ CREATE TABLE IF NOT EXISTS meta.rejects (
 """
 
 
+def first_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of an executed query (None when it has none), reading the result to its end.
+
+    Use it instead of ``fetchone()``: DuckDB 2 keeps a connection busy while a result of ``execute`` is half read,
+    and then refuses the caller's next relation on that connection.
+    """
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 def raw_table_ddl(kind: Kind) -> str:
     """CREATE TABLE statement of a kind's raw table: the contract's columns, then the system columns."""
     cols = [f"    {c.name} {c.sql_type}" for c in kind.columns]
@@ -90,7 +101,7 @@ def connect(
     A writable connection creates the file and the meta/raw schemas when they are missing.
 
     >>> con = connect(":memory:")
-    >>> con.execute("SELECT count(*) FROM meta.loads").fetchone()
+    >>> first_row(con.execute("SELECT count(*) FROM meta.loads"))
     (0,)
     """
     target = str(path) if str(path) == ":memory:" else str(config.db_path(path))

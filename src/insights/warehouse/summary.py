@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from insights.warehouse.connection import first_row
+
 _RANGES = (
     ("posts", "raw.posts", "published_at"),
     ("post metrics", "raw.post_metrics", "observed_at"),
@@ -64,13 +66,12 @@ def summarize(con: duckdb.DuckDBPyConnection, db: str = "") -> WarehouseSummary:
     counts: dict[str, int] = {}
     for (name,) in tables:
         schema, table = str(name).split(".", 1)
-        row = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+        row = first_row(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"'))
         counts[str(name)] = int(row[0]) if row else 0
     ranges: dict[str, tuple[str, str] | None] = {}
     for label, table, column in _RANGES:
-        row = con.execute(
-            f"SELECT strftime(min({column}), '%Y-%m-%d %H:%M'), strftime(max({column}), '%Y-%m-%d %H:%M') FROM {table}"
-        ).fetchone()
+        span = f"strftime(min({column}), '%Y-%m-%d %H:%M'), strftime(max({column}), '%Y-%m-%d %H:%M')"
+        row = first_row(con.execute(f"SELECT {span} FROM {table}"))
         ranges[label] = (str(row[0]), str(row[1])) if row and row[0] is not None else None
     reasons = con.execute("SELECT reason, count(*) FROM meta.rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     path = Path(db) if db else None

@@ -11,7 +11,7 @@ from scipy import integrate, stats
 
 from insights.errors import InvalidParameterError
 from insights.experiments.bayes import bayes_normal, beta_binomial_prob_better
-from insights.experiments.stats import SampleStats
+from insights.experiments.summaries import SampleStats
 
 CONTROL = SampleStats(1000, 0.10, 0.09)
 TREATMENT = SampleStats(1000, 0.12, 0.1056)

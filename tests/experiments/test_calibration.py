@@ -23,7 +23,7 @@ from insights.experiments import (
     quantile_test,
     welch_test,
 )
-from insights.experiments.stats import CovarianceStats
+from insights.experiments.summaries import CovarianceStats
 
 N_EXPERIMENTS = 2000
 ALPHA = 0.05

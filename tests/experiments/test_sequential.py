@@ -11,7 +11,7 @@ from scipy import stats
 
 from insights.errors import InvalidParameterError
 from insights.experiments.sequential import MsprtResult, msprt
-from insights.experiments.stats import SampleStats
+from insights.experiments.summaries import SampleStats
 
 N_EXPERIMENTS = 500
 N_LOOKS = 50

@@ -54,24 +54,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "readout": ("MetricResult", "Readout", "SegmentResult", "SequentialLook"),
     "segments": ("InteractionResult", "interaction_test"),
     "sequential": ("MsprtResult", "msprt", "msprt_from_effect"),
-    "stats": (
-        "CORRECTION_METHODS",
-        "CovarianceStats",
-        "EffectResult",
-        "SampleStats",
-        "SrmResult",
-        "adjust_pvalues",
-        "cuped",
-        "proportion_z_test",
-        "srm_test",
-        "welch_test",
-    ),
-    "summaries": ("MomentStats",),
+    "corrections": ("CORRECTION_METHODS", "adjust_pvalues"),
+    "frequentist": ("EffectResult", "cuped", "proportion_z_test", "welch_test"),
+    "srm": ("SrmResult", "srm_test"),
+    "summaries": ("CovarianceStats", "MomentStats", "SampleStats"),
 }
 
 if TYPE_CHECKING:
     from insights.experiments.analysis import analyze
     from insights.experiments.bayes import BayesNormalResult, bayes_from_effect, bayes_normal, beta_binomial_prob_better
+    from insights.experiments.corrections import CORRECTION_METHODS, adjust_pvalues
     from insights.experiments.definition import (
         Experiment,
         ExperimentDefinitionError,
@@ -86,6 +78,7 @@ if TYPE_CHECKING:
         load_experiment,
         load_experiments,
     )
+    from insights.experiments.frequentist import EffectResult, cuped, proportion_z_test, welch_test
     from insights.experiments.metrics import Mean, Proportion, Quantile, Ratio
     from insights.experiments.options import ReadoutOptions
     from insights.experiments.quantiles import QuantileStats, quantile_ranks, quantile_test
@@ -104,19 +97,8 @@ if TYPE_CHECKING:
         power,
         sample_size,
     )
-    from insights.experiments.stats import (
-        CORRECTION_METHODS,
-        CovarianceStats,
-        EffectResult,
-        SampleStats,
-        SrmResult,
-        adjust_pvalues,
-        cuped,
-        proportion_z_test,
-        srm_test,
-        welch_test,
-    )
-    from insights.experiments.summaries import MomentStats
+    from insights.experiments.srm import SrmResult, srm_test
+    from insights.experiments.summaries import CovarianceStats, MomentStats, SampleStats
 
 __all__ = [
     "CORRECTION_METHODS",

@@ -17,7 +17,7 @@ import numpy as np
 
 from insights.errors import invalid_parameter
 from insights.experiments.distributions import normal_cdf, normal_ppf
-from insights.experiments.stats import SampleStats
+from insights.experiments.summaries import SampleStats
 from insights.params import check_count
 
 __all__ = ["BayesNormalResult", "bayes_from_effect", "bayes_normal", "beta_binomial_prob_better"]

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 from insights.errors import invalid_parameter
-from insights.experiments.stats import SampleStats
+from insights.experiments.summaries import SampleStats
 
 __all__ = ["MsprtResult", "msprt", "msprt_from_effect"]
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-
+from insights.distributions import normal_ppf, t_ppf
 from insights.intervals import wilson_interval as shared_wilson_interval
 
 __all__ = ["MIN_CLUSTERS", "MeanStats", "RateStats", "RatioStats", "newcombe_difference", "wilson_interval"]
@@ -29,7 +28,7 @@ Interval = tuple[float, float]
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return normal_ppf(0.5 + level / 2)
 
 
 def wilson_interval(k: int, n: int, level: float) -> Interval:
@@ -97,7 +96,7 @@ class MeanStats:
     def interval(self, level: float) -> Interval:
         if self.n < 2:
             return NAN, NAN
-        half = float(stats.t.ppf(0.5 + level / 2, self.n - 1)) * math.sqrt(self.variance / self.n)
+        half = t_ppf(0.5 + level / 2, self.n - 1) * math.sqrt(self.variance / self.n)
         return float(self.value - half), float(self.value + half)
 
     def difference(self, previous: MeanStats, level: float) -> tuple[float, float, float]:
@@ -110,7 +109,7 @@ class MeanStats:
             return diff, diff, diff
         # Welch-Satterthwaite degrees of freedom
         df = (a + b) ** 2 / (a * a / (self.n - 1) + b * b / (previous.n - 1))
-        half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+        half = t_ppf(0.5 + level / 2, df) * se
         return float(diff), float(diff - half), float(diff + half)
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from insights.distributions import normal_cdf, normal_ppf
 from insights.errors import invalid_parameter
-from insights.experiments.distributions import normal_cdf, normal_ppf
 from insights.experiments.summaries import SampleStats
 from insights.params import check_count
 

@@ -14,8 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from insights.distributions import normal_cdf, normal_ppf, t_cdf, t_ppf
 from insights.errors import invalid_parameter
-from insights.experiments.distributions import normal_cdf, normal_ppf, t_cdf, t_ppf
 from insights.experiments.summaries import CovarianceStats, SampleStats
 from insights.params import check_choice, check_instance, check_open_unit
 

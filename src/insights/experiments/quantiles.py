@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from insights.distributions import normal_ppf
 from insights.errors import invalid_parameter
-from insights.experiments.distributions import normal_ppf
 from insights.experiments.frequentist import (
     _ALTERNATIVES,
     _RELATIVE_CIS,

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from insights.distributions import chi2_sf
 from insights.errors import invalid_parameter
-from insights.experiments.distributions import chi2_sf
 from insights.experiments.frequentist import EffectResult
 
 __all__ = ["InteractionResult", "interaction_test"]

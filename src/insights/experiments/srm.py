@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from insights.distributions import chi2_sf
 from insights.errors import invalid_parameter
-from insights.experiments.distributions import chi2_sf
 
 __all__ = ["SrmResult", "srm_test"]
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from insights.experiments.distributions import chi2_sf, normal_cdf, normal_ppf, t_cdf, t_ppf
+from insights.distributions import chi2_sf, normal_cdf, normal_ppf, t_cdf, t_ppf
 
 DFS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.7, 10.0, 29.3, 100.0, 1e3, 9_999.0, 1e4, 1e5, 1e6, 6.7e6, 1e7, 3e8, 1e12)
 TS = (1e-3, 0.1, 0.5, 1.0, 1.5, 1.7, 1.75, 1.8, 2.0, 2.5, 3.0, 5.0, 8.0, 15.0, 30.0, 100.0, 1e3, 1e6)

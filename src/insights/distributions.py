@@ -1,9 +1,9 @@
-"""The few distribution functions a readout needs, in plain Python: normal, Student t and chi-square.
+"""The few distribution functions the statistics need, in plain Python: normal, Student t and chi-square.
 
-A readout evaluates a handful of tail probabilities and quantiles. Importing ``scipy.special`` for them costs about a
-third of a second, more than the whole grouped query on a million units, so they are computed here with the standard
-library. Each agrees with scipy's ``special.ndtr``/``ndtri``/``stdtr``/``stdtrit``/``chdtrc`` to about 1e-12
-relative (tests/experiments/test_distributions.py compares them over a grid, far tails and huge degrees of freedom
+A readout or a health report evaluates a handful of tail probabilities and quantiles. Importing ``scipy.special``
+for them costs about a third of a second, more than the whole grouped query on a million units, so they are computed
+here with the standard library. Each agrees with scipy's ``special.ndtr``/``ndtri``/``stdtr``/``stdtrit``/``chdtrc``
+to about 1e-12 relative (tests/test_distributions.py compares them over a grid, far tails and huge degrees of freedom
 included).
 
 Methods:

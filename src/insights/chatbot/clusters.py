@@ -27,8 +27,8 @@ import datetime as dt
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +72,27 @@ class TextCluster:
     examples: tuple[str, ...]
     texts: tuple[tuple[str, int], ...]
 
+    def row(self) -> dict[str, Any]:
+        return {
+            "cluster_id": self.cluster_id,
+            "label": self.label,
+            "n_messages": self.n_messages,
+            "share": self.share,
+            "n_texts": self.n_texts,
+            "top_terms": ", ".join(self.top_terms),
+            "examples": " | ".join(self.examples),
+        }
+
+
+_Cluster = TypeVar("_Cluster", bound=TextCluster)
+
+
+def _find_cluster(clusters: tuple[_Cluster, ...], cluster_id: int) -> _Cluster:
+    for c in clusters:
+        if c.cluster_id == cluster_id:
+            return c
+    raise KeyError(f"No cluster {cluster_id}; clusters: 1 to {len(clusters)}")
+
 
 @dataclass(frozen=True)
 class TextClusters(TableResult):
@@ -95,24 +116,10 @@ class TextClusters(TableResult):
         return "Text clusters"
 
     def cluster(self, cluster_id: int) -> TextCluster:
-        for c in self.clusters:
-            if c.cluster_id == cluster_id:
-                return c
-        raise KeyError(f"No cluster {cluster_id}; clusters: 1 to {len(self.clusters)}")
+        return _find_cluster(self.clusters, cluster_id)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "cluster_id": c.cluster_id,
-                "label": c.label,
-                "n_messages": c.n_messages,
-                "share": c.share,
-                "n_texts": c.n_texts,
-                "top_terms": ", ".join(c.top_terms),
-                "examples": " | ".join(c.examples),
-            }
-            for c in self.clusters
-        ]
+        return [c.row() for c in self.clusters]
 
     def summary_lines(self) -> list[str]:
         if not self.clusters:
@@ -359,7 +366,7 @@ def _top_terms(
 
 
 @dataclass(frozen=True)
-class FallbackCluster:
+class FallbackCluster(TextCluster):
     """A candidate missing intent: a group of fallback texts with its weekly trend.
 
     ``weekly_counts`` are its fallback messages per week of the period (week 1 starts at ``start``). The trend test
@@ -368,14 +375,6 @@ class FallbackCluster:
     and ``is_growing`` means ``p_adjusted < alpha``.
     """
 
-    cluster_id: int
-    label: str
-    top_terms: tuple[str, ...]
-    n_messages: int
-    share: float
-    n_texts: int
-    examples: tuple[str, ...]
-    texts: tuple[tuple[str, int], ...]
     weekly_counts: tuple[int, ...]
     n_first_half: int
     n_second_half: int
@@ -416,21 +415,12 @@ class FallbackClusters(TableResult):
         return f"What the bot does not understand, {period_text(self.start, self.end)}"
 
     def cluster(self, cluster_id: int) -> FallbackCluster:
-        for c in self.clusters:
-            if c.cluster_id == cluster_id:
-                return c
-        raise KeyError(f"No cluster {cluster_id}; clusters: 1 to {len(self.clusters)}")
+        return _find_cluster(self.clusters, cluster_id)
 
     def rows(self) -> list[dict[str, Any]]:
         return [
             {
-                "cluster_id": c.cluster_id,
-                "label": c.label,
-                "n_messages": c.n_messages,
-                "share": c.share,
-                "n_texts": c.n_texts,
-                "examples": " | ".join(c.examples),
-                "top_terms": ", ".join(c.top_terms),
+                **c.row(),
                 "weekly_counts": list(c.weekly_counts),
                 "rate_first_half": c.rate_first_half,
                 "rate_second_half": c.rate_second_half,
@@ -638,14 +628,7 @@ def _trends(
         ratio = r2 / r1 if r1 else math.inf if r2 else math.nan
         out.append(
             FallbackCluster(
-                cluster_id=c.cluster_id,
-                label=c.label,
-                top_terms=c.top_terms,
-                n_messages=c.n_messages,
-                share=c.share,
-                n_texts=c.n_texts,
-                examples=c.examples,
-                texts=c.texts,
+                **{f.name: getattr(c, f.name) for f in fields(TextCluster)},
                 weekly_counts=tuple(int(x) for x in weekly[c.cluster_id]),
                 n_first_half=n1,
                 n_second_half=n2,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ import duckdb
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev group
 
 from insights.errors import invalid_parameter
-from insights.reports.catalog import CHATBOT_BREAKDOWNS
+from insights.reports.catalog import CHATBOT_BREAKDOWNS, chatbot_request
 from insights.reports.sections import Chart, Section
 
 __all__ = ["BREAKDOWNS", "ChatbotReport", "chatbot_funnel", "chatbot_report"]
@@ -96,19 +95,6 @@ class ChatbotReport:
         return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
 
 
-def _day(value: object, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise invalid_parameter(name, "chatbot_report", "must be a day ('YYYY-MM-DD' or a date)", value)
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise invalid_parameter(name, "chatbot_report", "must be a day ('YYYY-MM-DD' or a date)", value)
-
-
 def _from_result(key: str, title: str, result: Any, *, chart: bool = True, notes: tuple[str, ...] = ()) -> Section:
     """A report section from an analysis result: its summary, its formatted table, and its chart with the first
     summary sentence that carries a number as the takeaway (no chart when `chart` is False or none does)."""
@@ -121,12 +107,14 @@ def _from_result(key: str, title: str, result: Any, *, chart: bool = True, notes
 
 def chatbot_report(
     con: duckdb.DuckDBPyConnection,
-    start: dt.date | str,
-    end: dt.date | str,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
     *,
     breakdown: str | None = None,
 ) -> ChatbotReport:
     """Read the sessions started in [start, end) (UTC days; `end` exclusive) and write the chatbot report.
+
+    `end` defaults to the start of the current ISO week and `start` to 28 days before it.
 
     `breakdown` (one of BREAKDOWNS, or None) splits the funnel and the health metrics by a column of the chat
     events or by an attribute of the post a session came from. The connection may be read-only; nothing is
@@ -138,42 +126,22 @@ def chatbot_report(
     function = "chatbot_report"
     if not isinstance(con, duckdb.DuckDBPyConnection):
         raise invalid_parameter("con", function, "must be a DuckDB connection to the warehouse", con)
-    first, stop = _day(start, "start"), _day(end, "end")
-    if stop <= first:
-        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", stop.isoformat())
-    if breakdown is not None and breakdown not in BREAKDOWNS:
-        raise invalid_parameter("breakdown", function, f"must be None or one of {', '.join(BREAKDOWNS)}", breakdown)
+    first, stop, breakdown = chatbot_request(start, end, breakdown, function)
 
-    seconds: dict[str, float] = {}
-
-    def timed(name: str, run: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
-        value = run()
-        seconds[name] = time.perf_counter() - started
-        return value
-
-    days = (stop - first).days
-    period = "week" if days > 35 else "day"
-    funnel = timed(
-        "funnel",
-        lambda: chatbot_funnel().compute(
-            con, start=first, end=stop, breakdown=breakdown, period=period, max_breakdown_values=8
-        ),
+    started = time.perf_counter()
+    period = "week" if (stop - first).days > 35 else "day"
+    funnel = chatbot_funnel().compute(
+        con, start=first, end=stop, breakdown=breakdown, period=period, max_breakdown_values=8
     )
     health_breakdown = breakdown if breakdown in ("channel", "bot_version") else None
-    health = timed("health", lambda: chatbot_health(con, start=first, end=stop, breakdown=health_breakdown))
-    groups = timed("fallbacks", lambda: fallback_clusters(con, start=first, end=stop))
-    leads = timed("lead_funnel", lambda: lead_funnel(con, start=first, end=stop, by="prompt"))
-    qualified = timed(
-        "attribution",
-        lambda: attribute(journeys(con, start=first, end=stop, touch="prompt", conversion="qualified"), seed=0),
+    health = chatbot_health(con, start=first, end=stop, breakdown=health_breakdown)
+    groups = fallback_clusters(con, start=first, end=stop)
+    leads = lead_funnel(con, start=first, end=stop, by="prompt")
+    qualified = attribute(journeys(con, start=first, end=stop, touch="prompt", conversion="qualified"), seed=0)
+    revenue = attribute(
+        journeys(con, start=first, end=stop, touch="platform", conversion="won", value="revenue"), seed=0
     )
-    revenue = timed(
-        "revenue",
-        lambda: attribute(
-            journeys(con, start=first, end=stop, touch="platform", conversion="won", value="revenue"), seed=0
-        ),
-    )
+    query_seconds = time.perf_counter() - started
 
     sections = [
         _from_result("funnel", "Chatbot funnel", funnel),
@@ -206,5 +174,5 @@ def chatbot_report(
         headline=headline,
         sections=tuple(sections),
         row_counts={f"rows.{s.key}": len(s.table) for s in sections},
-        query_seconds=sum(seconds.values()),
+        query_seconds=query_seconds,
     )

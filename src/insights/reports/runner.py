@@ -36,11 +36,11 @@ from typing import Any
 from insights import __version__, config
 from insights.errors import InsightsError, invalid_parameter
 from insights.reports.catalog import (
-    CHATBOT_BREAKDOWNS,
     REPORTS_PARAMETER,
     RUNNER_PARAMETERS,
     SUMMARY_PARAMETER,
     ReportNotebook,
+    chatbot_request,
     find_report,
 )
 from insights.reports.index import MANIFEST_NAME, update_index, write_atomic
@@ -264,18 +264,10 @@ def chatbot(
     exclusive): `reports/chatbot/<start>_<end>[_<breakdown>]/report.html`.
 
     `end` defaults to the start of the current ISO week (so the last complete week is the last one read) and
-    `start` to 28 days before `end`. The days and the breakdown are checked here, before a kernel starts, as is
-    the warehouse.
+    `start` to 28 days before `end`. The days and the breakdown are checked here (`catalog.chatbot_request`),
+    before a kernel starts, as is the warehouse.
     """
-    function = "report chatbot"
-    last = _as_day(end, "end", function) if end is not None else IsoWeek.last_complete().end.date()
-    first = _as_day(start, "start", function) if start is not None else last - timedelta(days=28)
-    if last <= first:
-        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", last.isoformat())
-    if breakdown is not None and breakdown not in CHATBOT_BREAKDOWNS:
-        raise invalid_parameter(
-            "breakdown", function, f"must be None or one of {', '.join(CHATBOT_BREAKDOWNS)}", breakdown
-        )
+    first, last, breakdown = chatbot_request(start, end, breakdown, "report chatbot")
     db_file = existing_warehouse(db)
     period = f"{first.isoformat()}_{last.isoformat()}" + (f"_{breakdown}" if breakdown else "")
     return run_report(
@@ -286,17 +278,6 @@ def chatbot(
         force=force,
         period=period,
     )
-
-
-def _as_day(value: object, name: str, function: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise invalid_parameter(name, function, "must be a day ('YYYY-MM-DD' or a date)", value)
 
 
 def experiment_readout(

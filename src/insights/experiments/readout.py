@@ -16,6 +16,7 @@ from insights.experiments.frequentist import EffectResult
 from insights.experiments.segments import InteractionResult
 from insights.experiments.sequential import MsprtResult
 from insights.experiments.srm import SrmResult
+from insights.results import format_percent, html_rows, markdown_rows, text_table
 
 if TYPE_CHECKING:
     from insights.experiments.analysis import ReadoutOptions
@@ -143,9 +144,7 @@ class SequentialLook:
 
 
 def _pct(value: float, digits: int = 0) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value * 100:+.{digits}f}%"
+    return format_percent(value, digits, signed=True)
 
 
 def _p(value: float) -> str:
@@ -319,28 +318,19 @@ class Readout:
         """Verdict, sample ratio check and the table, as GitHub-flavoured markdown."""
         level = round((1 - self.options.alpha) * 100)
         lines = [f"**{self.name}**", "", self.verdict, "", f"Sample ratio: {self.srm_sentence}.", ""]
-        lines.append("| " + " | ".join(self._HEADERS) + " |")
-        lines.append("|" + "|".join("---" for _ in self._HEADERS) + "|")
-        for row in self._display_rows():
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+        lines.append(markdown_rows(self._HEADERS, self._display_rows()))
         lines += ["", f"Changes are relative to {self.control}; CIs at {level}%."]
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        rows = [list(self._HEADERS), *self._display_rows()]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(self._HEADERS))]
-        table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+        table = text_table(self._HEADERS, self._display_rows())
         return f"{self.name}\n{self.verdict}\nSample ratio: {self.srm_sentence}.\n\n{table}"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._HEADERS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in self._display_rows()
-        )
         return (
             f"<div><p><strong>{html.escape(self.name)}</strong></p><p>{html.escape(self.verdict)}</p>"
             f"<p>Sample ratio: {html.escape(self.srm_sentence)}.</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+            f"{html_rows(self._HEADERS, self._display_rows())}</div>"
         )
 
     # --- charts -----------------------------------------------------------------------------------------------------

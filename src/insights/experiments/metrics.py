@@ -33,8 +33,24 @@ def _check_name(function: str, value: object) -> None:
         raise invalid_parameter("name", function, "must be None or a non-empty str", value)
 
 
+class _ValueMetric:
+    """What a metric of one per-unit value (and an optional CUPED covariate) shares: its label and variables."""
+
+    column: str
+    name: str | None
+    covariate: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.column
+
+    def variables(self) -> dict[str, str]:
+        """The variables the engine summarises for this metric: role -> column or expression."""
+        return _value_and_covariate(self.column, self.covariate)
+
+
 @dataclass(frozen=True)
-class Proportion:
+class Proportion(_ValueMetric):
     """Share of units with the outcome: a column of true/false or 0/1 per unit.
 
     Tested with the two-proportion z test (``pooled`` SE for the test, ``continuity`` correction off by default);
@@ -58,17 +74,9 @@ class Proportion:
         for field in ("higher_is_better", "pooled", "continuity"):
             check_bool(field, "Proportion", getattr(self, field))
 
-    @property
-    def label(self) -> str:
-        return self.name or self.column
-
-    def variables(self) -> dict[str, str]:
-        """The variables the engine summarises for this metric: role -> column or expression."""
-        return _value_and_covariate(self.column, self.covariate)
-
 
 @dataclass(frozen=True)
-class Mean:
+class Mean(_ValueMetric):
     """Mean of a per-unit value (revenue per user, sessions per user), tested with Welch's t test.
 
     ``winsorize`` caps values above that percentile (and ``winsorize_lower`` floors values below it); the percentiles
@@ -98,14 +106,6 @@ class Mean:
                 "winsorize_lower", "Mean", f"must be below winsorize={self.winsorize}", self.winsorize_lower
             )
         check_bool("higher_is_better", "Mean", self.higher_is_better)
-
-    @property
-    def label(self) -> str:
-        return self.name or self.column
-
-    def variables(self) -> dict[str, str]:
-        """The variables the engine summarises for this metric: role -> column or expression."""
-        return _value_and_covariate(self.column, self.covariate)
 
 
 @dataclass(frozen=True)

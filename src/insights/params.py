@@ -6,6 +6,7 @@ Every public function validates its arguments with these, so a wrong call always
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -60,3 +61,52 @@ def check_path(name: str, function: str, value: object) -> Path:
     if not isinstance(value, str | os.PathLike) or str(value) == "":
         raise invalid_parameter(name, function, "must be a path (str or os.PathLike)", value)
     return Path(value)
+
+
+_INSTANT = "a date, a datetime or an ISO-8601 string such as '2026-02-23'"
+
+
+def check_instant(name: str, function: str, value: object) -> dt.datetime:
+    """A date (its midnight UTC), a datetime (naive means UTC) or an ISO-8601 string of either, as an aware UTC
+    datetime: how every period bound of the analysis functions is read."""
+    parsed: object = value
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, dt.datetime):
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    if isinstance(parsed, dt.date):
+        return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.UTC)
+    raise invalid_parameter(name, function, f"must be {_INSTANT}", value)
+
+
+def check_optional_instant(name: str, function: str, value: object) -> dt.datetime | None:
+    """None (an open bound), or an instant as :func:`check_instant` reads it."""
+    if value is None:
+        return None
+    try:
+        return check_instant(name, function, value)
+    except ValueError:
+        raise invalid_parameter(name, function, f"must be None, {_INSTANT}", value) from None
+
+
+def check_period(function: str, start: object, end: object) -> tuple[dt.datetime, dt.datetime]:
+    """The period [start, end) in UTC; `end` must come after `start`."""
+    first, last = check_instant("start", function, start), check_instant("end", function, end)
+    _check_order(function, first, last, end)
+    return first, last
+
+
+def check_open_period(function: str, start: object, end: object) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """As :func:`check_period`, but either bound may be None (open)."""
+    first, last = check_optional_instant("start", function, start), check_optional_instant("end", function, end)
+    if first is not None and last is not None:
+        _check_order(function, first, last, end)
+    return first, last
+
+
+def _check_order(function: str, first: dt.datetime, last: dt.datetime, end: object) -> None:
+    if last <= first:
+        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", end)

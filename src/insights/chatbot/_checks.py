@@ -1,4 +1,4 @@
-"""Checks at the door shared by the chatbot functions: the connection and the period."""
+"""Checks at the door shared by the chatbot functions: the connection; and how a period reads in a sentence."""
 
 from __future__ import annotations
 
@@ -34,34 +34,6 @@ def check_connection(function: str, con: object) -> duckdb.DuckDBPyConnection:
             "or pass a connection to a built warehouse."
         )
     return con
-
-
-def to_utc(name: str, function: str, value: object) -> dt.datetime:
-    """A date (midnight UTC), a datetime (naive means UTC) or an ISO-8601 string, as an aware UTC datetime."""
-    parsed: object = value
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-    if isinstance(parsed, dt.datetime):
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
-    if isinstance(parsed, dt.date):
-        return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.UTC)
-    raise invalid_parameter(
-        name, function, "must be a date, a datetime or an ISO-8601 string such as '2026-02-23'", value
-    )
-
-
-def check_period(function: str, start: object, end: object) -> tuple[dt.datetime, dt.datetime]:
-    """The period [start, end) in UTC; end must come after start."""
-    first = to_utc("start", function, start)
-    last = to_utc("end", function, end)
-    if last <= first:
-        raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", end)
-    return first, last
 
 
 def period_text(start: dt.datetime, end: dt.datetime) -> str:

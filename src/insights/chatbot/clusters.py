@@ -34,9 +34,9 @@ import numpy as np
 import numpy.typing as npt
 
 from insights.chatbot import _queries as q
-from insights.chatbot._checks import check_connection, check_period, period_text
+from insights.chatbot._checks import check_connection, period_text
 from insights.errors import invalid_parameter
-from insights.params import check_int, check_open_unit
+from insights.params import check_int, check_open_unit, check_period
 from insights.results import TableResult, format_number, format_percent
 from insights.warehouse.connection import first_row
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from insights.chatbot import _queries as q
-from insights.chatbot._checks import check_connection, check_period, to_utc
+from insights.chatbot._checks import check_connection
 from insights.chatbot._stats import MeanStats, RateStats, RatioStats
 from insights.chatbot.definitions import (
     DEFAULT_PRICE_IN_PER_1K,
@@ -31,7 +31,7 @@ from insights.chatbot.report import (
     IntentHealthTable,
 )
 from insights.errors import invalid_parameter
-from insights.params import check_bool, check_int, check_open_unit
+from insights.params import check_bool, check_instant, check_int, check_open_unit, check_period
 from insights.warehouse.connection import first_row
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def chatbot_health(
     check_bool("compare", function, compare)
     check_open_unit("low_confidence", function, low_confidence)
     check_int("qualify_days", function, qualify_days, 1)
-    as_of_time = None if as_of is None else to_utc("as_of", function, as_of)
+    as_of_time = None if as_of is None else check_instant("as_of", function, as_of)
     price_in = check_price("price_in_per_1k", function, price_in_per_1k)
     price_out = check_price("price_out_per_1k", function, price_out_per_1k)
     if not isinstance(currency, str) or not currency.strip():

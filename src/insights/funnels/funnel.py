@@ -29,8 +29,8 @@ from insights.funnels.result import (
     FunnelStep,
 )
 from insights.funnels.steps import Step, as_steps
-from insights.funnels.timing import MICROS, from_micros, parse_instant, parse_window, to_micros
-from insights.params import check_choice, check_int, check_open_unit
+from insights.funnels.timing import MICROS, from_micros, parse_window, to_micros
+from insights.params import check_choice, check_int, check_open_period, check_open_unit
 from insights.warehouse.expressions import parse_expression
 
 if TYPE_CHECKING:
@@ -172,10 +172,7 @@ class Funnel:
         from sqlglot import exp
 
         source = EventSource.resolve(con, events, function)
-        begin = parse_instant(start, "start", function)
-        finish = parse_instant(end, "end", function)
-        if begin is not None and finish is not None and finish <= begin:
-            raise invalid_parameter("end", function, f"must be after start ({begin.isoformat()})", end)
+        begin, finish = check_open_period(function, start, end)
         missing = sorted({self.unit_column, "ts"} - set(source.columns))
         if missing:
             raise invalid_parameter(

@@ -16,7 +16,7 @@ import re
 
 from insights.errors import invalid_parameter
 
-__all__ = ["MICROS", "format_duration", "format_window", "parse_instant", "parse_window", "to_micros"]
+__all__ = ["MICROS", "format_duration", "format_window", "parse_window", "to_micros"]
 
 MICROS = 1_000_000
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
@@ -60,25 +60,6 @@ def format_duration(seconds: float | None) -> str:
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
-
-
-def parse_instant(value: object, name: str, function: str) -> dt.datetime | None:
-    """None, a date (its midnight UTC), a datetime (UTC when naive) or an ISO-8601 string of either."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            parsed: dt.date = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise invalid_parameter(
-                name, function, "must be None, a date, a datetime or an ISO-8601 string", value
-            ) from None
-        value = parsed
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-    raise invalid_parameter(name, function, "must be None, a date, a datetime or an ISO-8601 string", value)
 
 
 def to_micros(value: dt.datetime | dt.timedelta) -> int:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from insights.errors import invalid_parameter
 from insights.intervals import wilson_interval
-from insights.leads._checks import OPEN_END, OPEN_START, check_connection, check_instant, check_period
+from insights.leads._checks import OPEN_END, OPEN_START, check_connection
 from insights.leads._sql import render
 from insights.leads.labels import LEAD_DIMENSIONS, lead_label
-from insights.params import check_choice, check_open_unit
+from insights.params import check_choice, check_open_period, check_open_unit, check_optional_instant
 from insights.results import TableResult, format_number, format_percent
 from insights.warehouse.connection import first_row
 
@@ -214,10 +214,10 @@ def lead_funnel(
     """
     function = "lead_funnel"
     con = check_connection(function, con)
-    first, last = check_period(function, start, end)
+    first, last = check_open_period(function, start, end)
     if by is not None:
         check_choice("by", function, by, LEAD_DIMENSIONS)
-    read_at = check_instant("as_of", function, as_of)
+    read_at = check_optional_instant("as_of", function, as_of)
     ages = _check_min_ages(function, min_age_days)
     ci_level = check_open_unit("ci_level", function, ci_level)
 

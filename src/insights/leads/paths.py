@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from insights.errors import invalid_parameter
-from insights.leads._checks import OPEN_END, OPEN_START, check_connection, check_period, check_positive
+from insights.leads._checks import OPEN_END, OPEN_START, check_connection, check_positive
 from insights.leads._sql import fill, render, snippet
 from insights.leads.labels import POST_DIMENSIONS, post_label
-from insights.params import check_choice
+from insights.params import check_choice, check_open_period
 from insights.results import TableResult, format_number
 from insights.warehouse.connection import first_row
 
@@ -262,7 +262,7 @@ def journeys(
     """
     function = "journeys"
     con = check_connection(function, con)
-    first, last = check_period(function, start, end)
+    first, last = check_open_period(function, start, end)
     check_choice("touch", function, touch, POST_DIMENSIONS)
     lookback = check_positive("lookback_days", function, lookback_days)
     check_choice("conversion", function, conversion, CONVERSIONS)

@@ -133,3 +133,22 @@ class TableResult:
         summary = "".join(f"<p>{html.escape(s)}</p>" for s in self.summary_lines())
         table = html_rows(headers, cells) if headers else "<p>(no rows)</p>"
         return f"<div><p><strong>{html.escape(self.title)}</strong></p>{summary}{table}</div>"
+
+
+def add_interval_band(figure: Any, x: Sequence[Any], low: Sequence[Any], high: Sequence[Any], name: str) -> None:
+    """Shade the band between `low` and `high` on a plotly figure (one legend entry, `name`)."""
+    from insights._optional import require
+
+    go = require("plotly.graph_objects", "reports")
+    figure.add_trace(go.Scatter(x=list(x), y=list(high), mode="lines", line={"width": 0}, showlegend=False))
+    figure.add_trace(
+        go.Scatter(
+            x=list(x),
+            y=list(low),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(49,130,189,0.2)",
+            name=name,
+        )
+    )

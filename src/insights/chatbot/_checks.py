@@ -10,7 +10,6 @@ from insights.errors import WarehouseError, invalid_parameter
 if TYPE_CHECKING:
     import duckdb
 
-TimePoint = dt.date | dt.datetime | str
 
 #: the warehouse models the chatbot functions read
 REQUIRED_TABLES = ("staging.chat_events", "marts.chat_sessions", "marts.leads")

@@ -16,7 +16,7 @@ from insights.experiments.frequentist import EffectResult
 from insights.experiments.segments import InteractionResult
 from insights.experiments.sequential import MsprtResult
 from insights.experiments.srm import SrmResult
-from insights.results import format_percent, html_rows, markdown_rows, text_table
+from insights.results import add_interval_band, format_percent, html_rows, markdown_rows, text_table
 
 if TYPE_CHECKING:
     from insights.experiments.analysis import ReadoutOptions
@@ -385,18 +385,7 @@ class Readout:
         fig = go_.Figure()
         band_low = [x.msprt.cs_low if math.isfinite(x.msprt.cs_low) else None for x in looks]
         band_high = [x.msprt.cs_high if math.isfinite(x.msprt.cs_high) else None for x in looks]
-        fig.add_trace(go_.Scatter(x=days, y=band_high, mode="lines", line={"width": 0}, showlegend=False))
-        fig.add_trace(
-            go_.Scatter(
-                x=days,
-                y=band_low,
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(49,130,189,0.2)",
-                name="always-valid band (mSPRT)",
-            )
-        )
+        add_interval_band(fig, days, band_low, band_high, "always-valid band (mSPRT)")
         fig.add_trace(
             go_.Scatter(
                 x=days,

@@ -15,7 +15,7 @@ from typing import Any
 
 from insights.funnels.timing import format_duration, format_window
 from insights.intervals import wilson_interval
-from insights.results import TableResult, format_cell, format_number, format_percent
+from insights.results import TableResult, add_interval_band, format_cell, format_number, format_percent
 
 __all__ = ["FunnelBreakdown", "FunnelGroup", "FunnelOverTime", "FunnelPeriod", "FunnelResult", "FunnelStep"]
 
@@ -274,18 +274,7 @@ class FunnelOverTime(TableResult):
             highs.append(None if high is None else high * 100)
         complete = [p.is_complete for p in self.periods]
         figure = go_.Figure()
-        figure.add_trace(go_.Scatter(x=xs, y=highs, mode="lines", line={"width": 0}, showlegend=False))
-        figure.add_trace(
-            go_.Scatter(
-                x=xs,
-                y=lows,
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(49,130,189,0.2)",
-                name=f"{_level(self.alpha)} CI",
-            )
-        )
+        add_interval_band(figure, xs, lows, highs, f"{_level(self.alpha)} CI")
         for is_complete, label, dash, symbol in (
             (True, "complete", "solid", "circle"),
             (False, "incomplete", "dot", "circle-open"),

@@ -7,10 +7,9 @@ Every public function validates its arguments with these, so a wrong call always
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import os
 from pathlib import Path
-
-import numpy as np
 
 from insights.errors import invalid_parameter
 
@@ -24,7 +23,7 @@ def check_int(name: str, function: str, value: object, minimum: int) -> int:
 
 def check_count(name: str, function: str, value: object) -> int:
     """A non-negative whole number (Python or numpy integer, not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise invalid_parameter(name, function, "must be a non-negative integer", value)
     return int(value)
 
@@ -64,6 +63,18 @@ def check_path(name: str, function: str, value: object) -> Path:
 
 
 _INSTANT = "a date, a datetime or an ISO-8601 string such as '2026-02-23'"
+
+
+def check_day(name: str, function: str, value: object, rule: str = "must be a day ('YYYY-MM-DD' or a date)") -> dt.date:
+    """A calendar day: a date (not a datetime) or an ISO string 'YYYY-MM-DD'."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid_parameter(name, function, rule, value)
 
 
 def check_instant(name: str, function: str, value: object) -> dt.datetime:

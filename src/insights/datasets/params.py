@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from insights.datasets.timeline import default_end
 from insights.errors import invalid_parameter
-from insights.params import check_bool, check_choice, check_int, check_path
+from insights.params import check_bool, check_choice, check_day, check_int, check_path
 
 __all__ = ["check_bool", "check_choice", "check_end", "check_int", "check_path"]
 
@@ -17,11 +17,4 @@ def check_end(function: str, value: object) -> date:
         return default_end()
     if isinstance(value, datetime):
         raise invalid_parameter("end", function, "must be a date (not a datetime), an ISO date string or None", value)
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise invalid_parameter("end", function, "must be a date, an ISO date string such as '2026-03-01' or None", value)
+    return check_day("end", function, value, "must be a date, an ISO date string such as '2026-03-01' or None")

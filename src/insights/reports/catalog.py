@@ -11,11 +11,12 @@ import ast
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from insights.errors import InsightsError, invalid_parameter
+from insights.params import check_day
 from insights.reports.weeks import IsoWeek
 
 #: Report names are file stems that are safe as a folder name and on a command line.
@@ -39,8 +40,8 @@ def chatbot_request(start: object, end: object, breakdown: object, function: str
     """The chatbot report's period [start, end) and breakdown, checked in one place for the library, the runner and
     the command line. `end` defaults to the start of the current ISO week (the last complete week is the last one
     read), `start` to CHATBOT_DEFAULT_DAYS before `end`."""
-    last = _day(end, "end", function) if end is not None else IsoWeek.last_complete().end.date()
-    first = _day(start, "start", function) if start is not None else last - timedelta(days=CHATBOT_DEFAULT_DAYS)
+    last = check_day("end", function, end) if end is not None else IsoWeek.last_complete().end.date()
+    first = check_day("start", function, start) if start is not None else last - timedelta(days=CHATBOT_DEFAULT_DAYS)
     if last <= first:
         raise invalid_parameter("end", function, f"must be after start ({first.isoformat()})", last.isoformat())
     if breakdown is not None and breakdown not in CHATBOT_BREAKDOWNS:
@@ -48,17 +49,6 @@ def chatbot_request(start: object, end: object, breakdown: object, function: str
             "breakdown", function, f"must be None or one of {', '.join(CHATBOT_BREAKDOWNS)}", breakdown
         )
     return first, last, breakdown
-
-
-def _day(value: object, name: str, function: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise invalid_parameter(name, function, "must be a day ('YYYY-MM-DD' or a date)", value)
 
 
 class ReportNotFoundError(InsightsError, FileNotFoundError):

@@ -162,9 +162,9 @@ def section_html(section: Any) -> str:
     own_table = getattr(section, "table_html", None)
     table = getattr(section, "table", None)
     parts.append(with_text_columns(own_table(), table) if callable(own_table) else table_html(table))
-    own_notes = getattr(section, "_notes_html", None)
-    if callable(own_notes):
-        parts.append(own_notes())
+    notes = getattr(section, "notes_html", None)
+    if callable(notes):
+        parts.append(notes())
     parts.append("</section>")
     return "\n".join(parts)
 

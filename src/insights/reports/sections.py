@@ -107,10 +107,11 @@ class Section:
     def _repr_html_(self) -> str:
         parts = [f'<section class="insights-section" data-section="{html.escape(self.key)}">', self._head_html()]
         parts += [chart.to_html() for chart in self.charts]
-        parts += [self.table_html(), self._notes_html(), "</section>"]
+        parts += [self.table_html(), self.notes_html(), "</section>"]
         return _CSS + "\n" + "\n".join(parts)
 
-    def _notes_html(self) -> str:
+    def notes_html(self) -> str:
+        """The small print under the table (escaped), or nothing."""
         if not self.notes:
             return ""
         items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
@@ -121,7 +122,7 @@ class Section:
         for chart in self.charts:
             show_html(f'<p class="insights-takeaway">{html.escape(chart.takeaway)}</p>')
             _ipython().display(chart.figure)  # through plotly's active renderer
-        show_html(self.table_html() + self._notes_html())
+        show_html(self.table_html() + self.notes_html())
 
     def to_markdown(self) -> str:
         """The section as Markdown: title, summary, each chart's takeaway, the table."""

@@ -53,11 +53,10 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.processes import measure, run_in_child
+from bench.processes import measure, run_in_child, save_results
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -702,27 +701,18 @@ def main(argv: list[str] | None = None) -> int:
     for label, diff in agreement.items():
         print(f"  {label}: {diff:.1e}")
 
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = results / f"experiment-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "units": args.units,
-                "seed": args.seed,
-                "repeat": args.repeat,
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "runs": [asdict(r) for r in runs],
-                "agreement": agreement,
-                "table": main_table,
-                "scale_table": sizes,
-            },
-            indent=2,
-        )
+    save_results(
+        "experiment",
+        {
+            "units": args.units,
+            "seed": args.seed,
+            "repeat": args.repeat,
+            "runs": [asdict(r) for r in runs],
+            "agreement": agreement,
+            "table": main_table,
+            "scale_table": sizes,
+        },
     )
-    print(f"results: {out.relative_to(ROOT)}")
     if args.profile:
         profile(path)
     return 0

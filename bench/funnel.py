@@ -35,7 +35,6 @@ are also written to bench/results/funnel-<time>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -43,11 +42,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.processes import measure, run_in_child
+from bench.processes import measure, run_in_child, save_results
 
 if TYPE_CHECKING:
     import duckdb
@@ -450,28 +448,19 @@ def main(argv: list[str] | None = None) -> int:
     print(main_table)
     print(f"\nunits per step (every method): {counts}")
 
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = results / f"funnel-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "events": args.events,
-                "unit": args.unit,
-                "seed": SEED,
-                "end": END,
-                "repeat": args.repeat,
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "runs": [asdict(r) for r in runs],
-                "counts": counts,
-                "table": main_table,
-            },
-            indent=2,
-        )
+    save_results(
+        "funnel",
+        {
+            "events": args.events,
+            "unit": args.unit,
+            "seed": SEED,
+            "end": END,
+            "repeat": args.repeat,
+            "runs": [asdict(r) for r in runs],
+            "counts": counts,
+            "table": main_table,
+        },
     )
-    print(f"results: {out.relative_to(ROOT)}")
     if args.profile:
         profile(files, args.unit)
     return 0

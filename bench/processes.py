@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import platform
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +69,14 @@ def measure(module: str, args: Sequence[str], label: str) -> Measured:
         peak_rss_mb=out["peak_kb"] / 1024,
         result=out["result"],
     )
+
+
+def save_results(name: str, record: Mapping[str, Any]) -> Path:
+    """Write a benchmark's record, with the machine's core count and Python version, to
+    bench/results/<name>-<UTC time>.json; print and return the path."""
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps({**record, "cpus": os.cpu_count(), "python": platform.python_version()}, indent=2))
+    print(f"results: {out.relative_to(ROOT)}")
+    return out

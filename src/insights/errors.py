@@ -39,6 +39,16 @@ class WarehouseNotFoundError(WarehouseError, FileNotFoundError):
     """The warehouse file does not exist."""
 
 
+class NotFittedError(InsightsError, ValueError, AttributeError):
+    """A model was asked to predict or describe itself before `fit` (the same bases as scikit-learn's)."""
+
+
+def not_fitted(model: object, method: str) -> NotFittedError:
+    """The one sentence for a model used before it was fitted."""
+    name = type(model).__name__
+    return NotFittedError(f"This {name} is not fitted yet: call {name}.fit(...) before {method}.")
+
+
 class SampleRatioMismatchWarning(UserWarning):
     """Usable but worrying: the split of units across arms does not match the plan, so effects may be biased."""
 

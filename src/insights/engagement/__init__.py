@@ -1,0 +1,56 @@
+"""Engagement models: rates with explicit denominators, exposure-aware count models, best times, AI vs human.
+
+- :func:`post_features` builds one row per post in the engine (engagement, exposure, local time, text features);
+- :func:`engagement_rates` gives the ratio of sums and the mean of ratios per group, labelled, with intervals;
+- :class:`EngagementModel` fits a negative binomial regression with exposure and reads its coefficients as rate
+  ratios with intervals.
+
+See docs/engagement.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from insights._lazy import lazy_exports
+
+#: module -> the public names it holds; imported on first use, so ``import insights.engagement`` stays light
+_MODULES: dict[str, tuple[str, ...]] = {
+    "features": ("CTA_PHRASES", "EngagementDefinition", "TEXT_FEATURES", "post_features"),
+    "model": ("DEFAULT_TERMS", "EngagementModel", "RateRatio", "RateRatios", "TermTest", "TermTests"),
+    "rates": ("EngagementRates", "RateRow", "engagement_rates"),
+    "shrinkage": ("shrink",),
+}
+
+if TYPE_CHECKING:
+    from insights.engagement.features import CTA_PHRASES, TEXT_FEATURES, EngagementDefinition, post_features
+    from insights.engagement.model import (
+        DEFAULT_TERMS,
+        EngagementModel,
+        RateRatio,
+        RateRatios,
+        TermTest,
+        TermTests,
+    )
+    from insights.engagement.rates import EngagementRates, RateRow, engagement_rates
+    from insights.engagement.shrinkage import shrink
+
+__all__ = [
+    "CTA_PHRASES",
+    "DEFAULT_TERMS",
+    "TEXT_FEATURES",
+    "EngagementDefinition",
+    "EngagementModel",
+    "EngagementRates",
+    "RateRatio",
+    "RateRatios",
+    "RateRow",
+    "TermTest",
+    "TermTests",
+    "engagement_rates",
+    "post_features",
+    "shrink",
+]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from insights.engagement import EngagementModel, post_features
-from insights.engagement.glm import fit_glm
+from insights.engagement.design import Categorical, Encoding
+from insights.engagement.glm import DenseDesign, fit_glm
 from insights.errors import NotFittedError
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ def _synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_negative_binomial_matches_statsmodels_maximum_likelihood() -> None:
     design, y, exposure = _synthetic(3000, 1)
-    n = len(y)
-    fit = fit_glm(lambda: iter([(slice(0, n), design)]), y, np.log(exposure), 4)
+    fit = fit_glm(DenseDesign(design), y, np.log(exposure))
     # statsmodels' discrete NB2 maximises the same likelihood jointly in (beta, alpha)
     reference = sm.NegativeBinomial(y, design, exposure=exposure).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(fit.coef, reference.params[:4], rtol=1e-7)
@@ -50,20 +50,41 @@ def test_negative_binomial_matches_statsmodels_maximum_likelihood() -> None:
     )
 
 
-def test_poisson_matches_statsmodels_and_blocks_change_nothing() -> None:
+def test_poisson_matches_statsmodels() -> None:
     design, y, exposure = _synthetic(2000, 2)
-    n = len(y)
-
-    def blocks(size: int):  # type: ignore[no-untyped-def]
-        return lambda: ((slice(s, min(s + size, n)), design[s : s + size]) for s in range(0, n, size))
-
-    whole = fit_glm(blocks(n), y, np.log(exposure), 4, family="poisson")
-    pieces = fit_glm(blocks(333), y, np.log(exposure), 4, family="poisson")
+    fit = fit_glm(DenseDesign(design), y, np.log(exposure), family="poisson")
     glm = sm.GLM(y, design, family=sm.families.Poisson(), exposure=exposure).fit()
-    np.testing.assert_allclose(whole.coef, glm.params, rtol=1e-9)
-    np.testing.assert_allclose(pieces.coef, whole.coef, rtol=1e-12)
-    assert whole.alpha == 0.0
-    assert whole.deviance == pytest.approx(glm.deviance, rel=1e-9)
+    np.testing.assert_allclose(fit.coef, glm.params, rtol=1e-9)
+    assert fit.alpha == 0.0
+    assert fit.deviance == pytest.approx(glm.deviance, rel=1e-9)
+
+
+def test_level_sums_give_the_dense_products() -> None:
+    """The design held as level codes computes X'WX, X'v and X beta exactly as the dense matrix does."""
+    rng = np.random.default_rng(5)
+    n = 500
+    data = {
+        "account": Categorical(rng.integers(0, 4, n).astype(np.int32), ("a", "b", "c", "d")),
+        "content_type": Categorical(rng.integers(0, 3, n).astype(np.int32), ("text", "video", "image")),
+        "is_paid": rng.random(n) < 0.3,
+        "text_length": rng.integers(0, 300, n).astype(float),
+    }
+    encoding = Encoding.learn(data, list(data), {"content_type": "text"})
+    design = encoding.design(data, n)
+    dense = np.zeros((n, design.p))
+    dense[:, 0] = 1
+    for j, column in enumerate(encoding.columns, 1):
+        if column.level is None:
+            scale = 100.0 if column.term == "text_length" else 1.0
+            dense[:, j] = np.asarray(data[column.term], dtype=float) / scale
+        else:
+            values = data[column.term]
+            dense[:, j] = np.array(values.levels)[values.codes] == column.level
+    w, v, beta = rng.random(n), rng.normal(size=n), rng.normal(size=design.p)
+    np.testing.assert_allclose(design.cross(w), dense.T @ (dense * w[:, None]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(design.transpose_times(v), dense.T @ v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(design.times(beta), dense @ beta, rtol=1e-12, atol=1e-12)
+    assert encoding.reference("content_type") == "text"
 
 
 def _frame_con(rows: dict[str, np.ndarray]) -> duckdb.DuckDBPyRelation:

@@ -11,13 +11,13 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from insights.engagement.design import CATEGORICAL, NONE_LEVEL
+from insights.engagement.design import CATEGORICAL, NONE_LEVEL, Categorical
 from insights.errors import invalid_parameter
 
-Columns = dict[str, npt.NDArray[Any]]
+Columns = dict[str, Any]  # name -> Categorical (categorical inputs) or a float64 array
 
 
 def as_relation(data: object, name: str, function: str) -> duckdb.DuckDBPyRelation:
@@ -46,7 +46,11 @@ def fetch(
     *,
     usable_only: bool = True,
 ) -> tuple[Columns, int]:
-    """The `needed` columns of the usable rows (exclusion IS NULL) as arrays, and how many rows were left out."""
+    """The `needed` columns of the usable rows (exclusion IS NULL), and how many rows were left out.
+
+    Categorical inputs come as :class:`Categorical` (codes and levels, dictionary-encoded by Arrow, so no
+    Python string per row); everything else as float64 arrays.
+    """
     missing = [c for c in needed if c not in relation.columns]
     if missing:
         raise invalid_parameter(
@@ -72,7 +76,9 @@ def fetch(
     for column in table.column_names:
         values = table.column(column)
         if column in CATEGORICAL:
-            out[column] = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object).astype(str)
+            encoded = pc.dictionary_encode(values.combine_chunks())
+            codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            out[column] = Categorical(codes=codes, levels=tuple(str(v) for v in encoded.dictionary.to_pylist()))
         else:
             out[column] = values.to_numpy(zero_copy_only=False).astype(np.float64)
     return out, n_excluded

@@ -5,13 +5,16 @@ column per level except its reference, so each coefficient reads as a rate ratio
 A flag (is_paid, has_cta ...) gives one column, true against false. A number (text length, hashtags) gives one
 column per `scale` units. Missing categorical values form their own level, "(none)".
 
+The design matrix is never built: one-hot columns are kept as level codes, and the products the fit needs
+(X'WX, X'v, X beta) are sums by level (`numpy.bincount`), so a million posts cost a few arrays of a million.
+
 Columns that the data cannot tell apart from earlier ones (for example model "(none)", which is exactly the
 human-written posts already measured by origin) are dropped and reported, never silently estimated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -61,6 +64,17 @@ def level_label(term: str, level: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Categorical:
+    """A categorical column as level codes (int32) and the levels they index (strings)."""
+
+    codes: npt.NDArray[np.int32]
+    levels: tuple[str, ...]
+
+
+Data = Mapping[str, Any]  # term -> Categorical, or a float array for a flag or a number
+
+
+@dataclass(frozen=True)
 class Column:
     """One model column: its term, the level it stands for (None for a number or a flag) and its label."""
 
@@ -79,17 +93,17 @@ class Encoding:
     aliased: tuple[Column, ...]
 
     @classmethod
-    def learn(
-        cls, data: Mapping[str, npt.NDArray[Any]], terms: Sequence[str], reference: Mapping[str, str]
-    ) -> Encoding:
+    def learn(cls, data: Data, terms: Sequence[str], reference: Mapping[str, str]) -> Encoding:
         """Levels (most common first, the reference first of all) of every categorical term."""
         levels: dict[str, tuple[str, ...]] = {}
         columns: list[Column] = []
         for term in terms:
             if term in CATEGORICAL:
-                values, counts = np.unique(data[term], return_counts=True)
-                order = sorted(range(len(values)), key=lambda i: (-counts[i], str(values[i])))
-                names = [str(values[i]) for i in order]
+                column: Categorical = data[term]
+                counts = np.bincount(column.codes, minlength=len(column.levels))
+                seen = [i for i in range(len(column.levels)) if counts[i] > 0]
+                order = sorted(seen, key=lambda i: (-counts[i], column.levels[i]))
+                names = [column.levels[i] for i in order]
                 wanted = reference.get(term)
                 if wanted is None or wanted not in names:
                     # "(none)" is never the reference when there are real levels: for model and prompt it is
@@ -111,40 +125,33 @@ class Encoding:
         names = self.levels.get(term)
         return names[0] if names else None
 
-    def codes(self, data: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[np.int64]]:
-        """Per categorical term, each row's level index (unseen levels read as the reference, index 0)."""
-        out = {}
-        for term, names in self.levels.items():
-            index = {name: i for i, name in enumerate(names)}
-            values = data[term]
-            uniques, inverse = np.unique(values, return_inverse=True)
-            mapped = np.array([index.get(str(u), 0) for u in uniques], dtype=np.int64)
-            out[term] = mapped[inverse.reshape(-1)]
-        return out
+    def level_index(self, term: str, column: Categorical) -> npt.NDArray[np.int32]:
+        """Each row's index into this encoding's levels of `term` (unseen levels read as the reference, 0)."""
+        index = {name: i for i, name in enumerate(self.levels[term])}
+        lookup = np.array([index.get(level, 0) for level in column.levels] or [0], dtype=np.int32)
+        return lookup[column.codes]
 
-    def blocks(
-        self, data: Mapping[str, npt.NDArray[Any]], n: int, size: int = 65_536
-    ) -> Iterator[tuple[slice, npt.NDArray[np.float64]]]:
-        """The design matrix (intercept first, then the kept columns) in row blocks, never whole."""
-        codes = self.codes(data)
+    def design(self, data: Data, n: int) -> Design:
+        """The design (intercept first, then the kept columns) over `data`, held as codes and numbers."""
         position = {(c.term, c.level): j + 1 for j, c in enumerate(self.columns)}
-        p = len(self.columns) + 1
-        for start in range(0, n, size):
-            rows = slice(start, min(start + size, n))
-            m = rows.stop - rows.start
-            x = np.zeros((m, p))
-            x[:, 0] = 1.0
-            for term in self.terms:
-                if term in self.levels:
-                    names = self.levels[term]
-                    lookup = np.array([position.get((term, name), -1) for name in names], dtype=np.int64)
-                    where = lookup[codes[term][rows]]
-                    hit = where > 0
-                    x[np.flatnonzero(hit), where[hit]] = 1.0
-                elif (term, None) in position:
-                    scale = NUMERIC[term][0] if term in NUMERIC else 1.0
-                    x[:, position[(term, None)]] = np.asarray(data[term][rows], dtype=np.float64) / scale
-            yield rows, x
+        categorical = []
+        numeric_columns = [0]
+        numbers = [np.ones(n)]
+        for term in self.terms:
+            if term in self.levels:
+                names = self.levels[term]
+                where = np.array([position.get((term, name), -1) for name in names], dtype=np.int64)
+                categorical.append((self.level_index(term, data[term]), where))
+            elif (term, None) in position:
+                scale = NUMERIC[term][0] if term in NUMERIC else 1.0
+                numeric_columns.append(position[(term, None)])
+                numbers.append(np.asarray(data[term], dtype=np.float64) / scale)
+        return Design(
+            p=len(self.columns) + 1,
+            categorical=tuple(categorical),
+            numeric_columns=np.array(numeric_columns, dtype=np.int64),
+            numbers=np.asfortranarray(np.column_stack(numbers)),
+        )
 
     def without_aliased(self, gram: npt.NDArray[np.float64], tolerance: float = 1e-9) -> Encoding:
         """Drop each column that is (nearly) a linear combination of the columns before it.
@@ -168,3 +175,61 @@ class Encoding:
         columns = tuple(self.columns[j - 1] for j in kept[1:])
         aliased = tuple(c for j, c in enumerate(self.columns, start=1) if j not in kept)
         return Encoding(self.terms, self.levels, columns, self.aliased + aliased)
+
+
+@dataclass(frozen=True)
+class Design:
+    """X without X: per categorical term each row's level and each level's column (-1: none), plus numbers.
+
+    The products a regression needs are sums over rows grouped by level, so each is one `bincount`
+    per term (or pair of terms) instead of a dense n x p matrix.
+    """
+
+    p: int
+    categorical: tuple[tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]], ...]
+    numeric_columns: npt.NDArray[np.int64]
+    numbers: npt.NDArray[np.float64]
+
+    def cross(self, weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """X' diag(weight) X."""
+        out = np.zeros((self.p, self.p))
+        num = self.numeric_columns
+        out[np.ix_(num, num)] = (self.numbers * weight[:, None]).T @ self.numbers
+        for a, (rows_a, cols_a) in enumerate(self.categorical):
+            size_a = len(cols_a)
+            keep_a = cols_a >= 0
+            ca = cols_a[keep_a]
+            sums = np.bincount(rows_a, weights=weight, minlength=size_a)[keep_a]
+            out[ca, ca] = sums
+            weighted = self.numbers * weight[:, None]
+            by_level = np.stack(
+                [np.bincount(rows_a, weights=weighted[:, k], minlength=size_a)[keep_a] for k in range(len(num))]
+            )
+            out[np.ix_(num, ca)] = by_level
+            out[np.ix_(ca, num)] = by_level.T
+            for rows_b, cols_b in self.categorical[a + 1 :]:
+                size_b = len(cols_b)
+                keep_b = cols_b >= 0
+                joint = np.bincount(
+                    rows_a.astype(np.int64) * size_b + rows_b, weights=weight, minlength=size_a * size_b
+                ).reshape(size_a, size_b)[np.ix_(keep_a, keep_b)]
+                out[np.ix_(ca, cols_b[keep_b])] = joint
+                out[np.ix_(cols_b[keep_b], ca)] = joint.T
+        return out
+
+    def transpose_times(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """X' values."""
+        out = np.zeros(self.p)
+        out[self.numeric_columns] = self.numbers.T @ values
+        for rows, cols in self.categorical:
+            keep = cols >= 0
+            out[cols[keep]] = np.bincount(rows, weights=values, minlength=len(cols))[keep]
+        return out
+
+    def times(self, beta: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """X beta."""
+        out = self.numbers @ beta[self.numeric_columns]
+        for rows, cols in self.categorical:
+            per_level = np.where(cols >= 0, beta[np.maximum(cols, 0)], 0.0)
+            out += per_level[rows]
+        return out

@@ -31,7 +31,7 @@ from insights.engagement.design import (
     Encoding,
     level_label,
 )
-from insights.engagement.glm import GlmFit, fit_glm, gram
+from insights.engagement.glm import GlmFit, fit_glm
 from insights.errors import invalid_parameter, not_fitted
 from insights.params import check_choice, check_open_unit
 from insights.results import TableResult, format_number
@@ -306,13 +306,12 @@ class EngagementModel:
         if n <= 1:
             raise invalid_parameter("X", fn, "must hold at least 2 usable posts (exclusion IS NULL)", n)
         encoding = Encoding.learn(data, terms, reference)
-        p = len(encoding.columns) + 1
-        encoding = encoding.without_aliased(gram(lambda: encoding.blocks(data, n), p))
-        p = len(encoding.columns) + 1
-        if p >= n:
-            raise invalid_parameter("X", fn, f"must hold more usable posts than model columns ({p})", n)
+        encoding = encoding.without_aliased(encoding.design(data, n).cross(np.ones(n)))
+        design = encoding.design(data, n)
+        if design.p >= n:
+            raise invalid_parameter("X", fn, f"must hold more usable posts than model columns ({design.p})", n)
         y_counts = np.round(data["engagements"]).astype(np.float64)
-        result = fit_glm(lambda: encoding.blocks(data, n), y_counts, np.log(data["exposure"]), p, family=self.family)
+        result = fit_glm(design, y_counts, np.log(data["exposure"]), family=self.family)
         self.encoding_ = encoding
         self.coef_ = result.coef
         self.cov_ = result.cov_robust if self.covariance == "robust" else result.cov_model
@@ -328,14 +327,16 @@ class EngagementModel:
         return self
 
     def _column_counts(self, data: Columns) -> list[int]:
-        codes = self.encoding_.codes(data)
+        per_level = {
+            term: np.bincount(self.encoding_.level_index(term, data[term]), minlength=len(names))
+            for term, names in self.encoding_.levels.items()
+        }
         counts = []
         for c in self.encoding_.columns:
             if c.level is not None:
-                index = self.encoding_.levels[c.term].index(c.level)
-                counts.append(int(np.sum(codes[c.term] == index)))
+                counts.append(int(per_level[c.term][self.encoding_.levels[c.term].index(c.level)]))
             else:
-                counts.append(int(np.sum(np.asarray(data[c.term]) != 0)))
+                counts.append(int(np.count_nonzero(data[c.term])))
         return counts
 
     def _ratios(self, data: Columns, result: GlmFit, relation: Any) -> RateRatios:
@@ -392,12 +393,9 @@ class EngagementModel:
         """Expected engagement per unit of exposure of each usable post of `X` (unseen levels read as the reference)."""
         fn = "EngagementModel.predict_rate"
         self._check_fitted(fn)
-        data, _ = fetch(as_relation(X, "X", fn), list(self.encoding_.terms), "X", fn)
-        n = len(next(iter(data.values()))) if data else 0
-        out = np.empty(n)
-        for rows, x in self.encoding_.blocks(data, n):
-            out[rows] = np.exp(x @ self.coef_)
-        return out
+        data, _ = fetch(as_relation(X, "X", fn), [*self.encoding_.terms, "exposure"], "X", fn)
+        n = len(data["exposure"])
+        return np.exp(self.encoding_.design(data, n).times(self.coef_))
 
     def predict(self, X: object) -> npt.NDArray[np.float64]:
         """Expected engagements of each usable post of `X`: its exposure times its expected rate."""
@@ -406,10 +404,7 @@ class EngagementModel:
         relation = as_relation(X, "X", fn)
         data, _ = fetch(relation, [*self.encoding_.terms, "exposure"], "X", fn)
         n = len(data["exposure"])
-        out = np.empty(n)
-        for rows, x in self.encoding_.blocks(data, n):
-            out[rows] = np.exp(x @ self.coef_) * data["exposure"][rows]
-        return out
+        return np.exp(self.encoding_.design(data, n).times(self.coef_)) * data["exposure"]
 
 
 def _level(column: Column) -> str:

@@ -23,7 +23,8 @@ Array = npt.NDArray[np.float64]
 class Products(Protocol):
     """What the fit needs of a design matrix X (intercept in column 0)."""
 
-    p: int
+    @property
+    def p(self) -> int: ...  # columns
 
     def cross(self, weight: Array) -> Array: ...  # X' diag(weight) X
     def transpose_times(self, values: Array) -> Array: ...  # X' values

@@ -310,7 +310,7 @@ class EngagementModel:
         design = encoding.design(data, n)
         if design.p >= n:
             raise invalid_parameter("X", fn, f"must hold more usable posts than model columns ({design.p})", n)
-        y_counts = np.round(data["engagements"]).astype(np.float64)
+        y_counts = np.asarray(np.round(data["engagements"]), dtype=np.float64)
         result = fit_glm(design, y_counts, np.log(data["exposure"]), family=self.family)
         self.encoding_ = encoding
         self.coef_ = result.coef
@@ -404,7 +404,8 @@ class EngagementModel:
         relation = as_relation(X, "X", fn)
         data, _ = fetch(relation, [*self.encoding_.terms, "exposure"], "X", fn)
         n = len(data["exposure"])
-        return np.exp(self.encoding_.design(data, n).times(self.coef_)) * data["exposure"]
+        exposure: npt.NDArray[np.float64] = data["exposure"]
+        return np.exp(self.encoding_.design(data, n).times(self.coef_)) * exposure
 
 
 def _level(column: Column) -> str:

@@ -9,9 +9,12 @@ A mapping names, for each contract column, where its value comes from:
       platform: {value: facebook}
       post_id: {derive: row_number, prefix: "fb-"}
       impressions: Lifetime Post Total Impressions       # shorthand for {from: ...}
+      account_id: {from: status_id, pattern: "^([0-9]+)_"}
+      published_at: {from: Posted, format: ["%m/%d/%y %H:%M", "%m/%d/%Y %H:%M"], timezone: UTC-05:00}
 
-Rules: `from` (a source column, optionally with `values` to translate and `format` to parse
-timestamps with strptime codes), `value` (a constant), or `derive` (`row_number`, or
+Rules: `from` (a source column, optionally with `pattern` to keep part of it, `values` to translate,
+`format` to parse timestamps with strptime codes, one or several tried in order, and `timezone` to
+say in which zone those timestamps are written), `value` (a constant), or `derive` (`row_number`, or
 `date_from_weekday` for exports that only give month, weekday and hour). Source columns the mapping
 does not use keep flowing: those whose names match a contract column are used as they are, the rest
 are kept in the `extra` JSON column. See docs/mappings.md.
@@ -19,10 +22,12 @@ are kept in the `extra` JSON column. See docs/mappings.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -31,10 +36,16 @@ from insights.errors import MappingError
 from insights.ingestion.privacy import sql_string
 
 _RULE_KEYS = {"from", "value", "values", "format", "derive", "prefix", "year", "month", "weekday", "hour"}
-_RULE_KEYS |= {"weekday_numbering", "rows", "minute"}
+_RULE_KEYS |= {"weekday_numbering", "rows", "minute", "pattern", "timezone"}
+#: Keys that transform the value of a source column, so they need `from`.
+_SOURCE_KEYS = ("pattern", "values", "format", "timezone")
 _DERIVATIONS = ("row_number", "date_from_weekday")
 _WEEKDAY_NUMBERING = ("monday_is_1", "sunday_is_1")
 _ROW_ORDERS = ("oldest_first", "newest_first")
+_UTC_OFFSET = re.compile(r"UTC([+-])(\d{2}):(\d{2})")
+# DuckDB matches with RE2, which has no look-around and no back-references; Python's `re` would
+# accept them, so they are refused here rather than failing in the middle of a load.
+_RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 
 
 @dataclass(frozen=True)
@@ -45,8 +56,13 @@ class Rule:
     source: str | None = None
     value: str | None = None
     values: dict[str, str] | None = None
-    format: str | None = None
+    #: strptime formats, tried in order; the first that reads the whole value wins.
+    format: tuple[str, ...] | None = None
     derive: str | None = None
+    #: regular expression (RE2); the value becomes its first capture group, or the whole match.
+    pattern: str | None = None
+    #: IANA zone name or fixed offset (`UTC+07:00`) in which the `format`ted timestamps are written.
+    timezone: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -103,8 +119,13 @@ def _parse_rule(where: str, target: str, spec: Any) -> Rule:
     values = spec.get("values")
     if values is not None and not isinstance(values, MappingABC):
         raise _error(where, f"'values' of column {target!r} must map source values to contract values")
+    if "from" not in spec:
+        misplaced = [k for k in _SOURCE_KEYS if k in spec]
+        if misplaced:
+            raise _error(where, f"column {target!r}: {', '.join(misplaced)} only apply to a source column (from)")
     derive = spec.get("derive")
-    options = {k: v for k, v in spec.items() if k not in ("from", "value", "values", "format", "derive")}
+    plain = ("from", "value", "values", "format", "derive", "pattern", "timezone")
+    options = {k: v for k, v in spec.items() if k not in plain}
     if derive is not None:
         if derive not in _DERIVATIONS:
             raise _error(where, f"column {target!r}: derive must be one of {', '.join(_DERIVATIONS)}, not {derive!r}")
@@ -119,14 +140,61 @@ def _parse_rule(where: str, target: str, spec: Any) -> Rule:
                 )
             if spec.get("rows", "oldest_first") not in _ROW_ORDERS:
                 raise _error(where, f"column {target!r}: rows must be one of {', '.join(_ROW_ORDERS)}")
+    formats = _parse_formats(where, target, spec["format"]) if "format" in spec else None
+    if "timezone" in spec and formats is None:
+        raise _error(where, f"column {target!r}: timezone needs format (the strptime codes of the local times)")
     return Rule(
         target=target,
         source=str(spec["from"]) if "from" in spec else None,
         value=None if "value" not in spec or spec["value"] is None else str(spec["value"]),
         values={str(k): str(v) for k, v in values.items()} if values else None,
-        format=str(spec["format"]) if "format" in spec else None,
+        format=formats,
         derive=derive,
         options=options,
+        pattern=_parse_pattern(where, target, spec["pattern"]) if "pattern" in spec else None,
+        timezone=_parse_timezone(where, target, spec["timezone"]) if "timezone" in spec else None,
+    )
+
+
+def _parse_formats(where: str, target: str, spec: Any) -> tuple[str, ...]:
+    formats = [spec] if isinstance(spec, str) else spec
+    if not isinstance(formats, list) or not formats or not all(isinstance(f, str) and f for f in formats):
+        raise _error(where, f"'format' of column {target!r} must be strptime codes, or a list of them to try in order")
+    return tuple(formats)
+
+
+def _parse_pattern(where: str, target: str, spec: Any) -> str:
+    if not isinstance(spec, str) or not spec:
+        raise _error(where, f"'pattern' of column {target!r} must be a regular expression")
+    try:
+        groups = re.compile(spec).groups
+    except re.error as exc:
+        raise _error(where, f"'pattern' of column {target!r} is not a valid regular expression ({exc})") from None
+    if _RE2_UNSUPPORTED.search(spec):
+        raise _error(
+            where, f"'pattern' of column {target!r} uses look-around or a back-reference, which RE2 does not support"
+        )
+    if groups > 1:
+        raise _error(where, f"'pattern' of column {target!r} has {groups} capture groups; use at most one")
+    return spec
+
+
+def _parse_timezone(where: str, target: str, spec: Any) -> str:
+    name = str(spec) if isinstance(spec, str) else ""
+    offset = _UTC_OFFSET.fullmatch(name)
+    if offset is not None:
+        if int(offset[2]) <= 14 and int(offset[3]) < 60:
+            return name
+    elif name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise _error(
+        where,
+        f"'timezone' of column {target!r} must be an IANA time zone such as Asia/Bangkok or a fixed offset "
+        f"such as UTC-05:00, not {spec!r}",
     )
 
 
@@ -223,12 +291,29 @@ def rule_sql(rule: Rule, column_sql: dict[str, str], where: str) -> str:
         return "_derived_date"
     assert rule.source is not None
     expr = _text(col(rule.source))
+    if rule.pattern is not None:
+        group = 1 if re.compile(rule.pattern).groups else 0
+        # No match gives '', which is a missing value like an empty cell.
+        expr = f"NULLIF(regexp_extract({expr}, {sql_string(rule.pattern)}, {group}), '')"
     if rule.values:
         cases = " ".join(f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in rule.values.items())
         expr = f"(CASE {expr} {cases} ELSE {expr} END)"
     if rule.format:
-        expr = f"try_strptime({expr}, {sql_string(rule.format)})"
+        tries = [f"try_strptime({expr}, {sql_string(f)})" for f in rule.format]
+        expr = tries[0] if len(tries) == 1 else f"coalesce({', '.join(tries)})"
+        if rule.timezone is not None:
+            expr = _local_time_sql(expr, rule.timezone)
     return expr
+
+
+def _local_time_sql(expr: str, timezone: str) -> str:
+    """The instant (TIMESTAMPTZ) of the local time `expr` written in `timezone`."""
+    offset = _UTC_OFFSET.fullmatch(timezone)
+    if offset is None:
+        return f"timezone({sql_string(timezone)}, {expr})"
+    minutes = (int(offset[2]) * 60 + int(offset[3])) * (1 if offset[1] == "+" else -1)
+    # local = UTC + offset, so UTC = local - offset; done by hand so it never depends on zone data.
+    return f"timezone('UTC', {expr} - to_minutes({minutes}))"
 
 
 def date_from_weekday_sql(rule: Rule, base_sql: str, column_sql: dict[str, str]) -> str:

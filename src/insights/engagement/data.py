@@ -6,7 +6,7 @@ same columns as a pandas or polars frame. Only the columns a model needs leave t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -21,21 +21,33 @@ Columns = dict[str, Any]  # name -> Categorical (categorical inputs) or a float6
 
 
 def as_relation(data: object, name: str, function: str) -> duckdb.DuckDBPyRelation:
-    """A DuckDB relation over `data` (a relation, or a pandas/polars frame)."""
+    """A DuckDB relation over `data`: a relation, a pandas/polars frame, a pyarrow table or a mapping of columns."""
     if isinstance(data, duckdb.DuckDBPyRelation):
         return data
+    from insights.warehouse.connection import scratch
+
     module = type(data).__module__.split(".")[0]
-    if module in ("pandas", "polars") or isinstance(data, pa.Table):
-        return duckdb.connect().from_arrow(data if isinstance(data, pa.Table) else _to_arrow(data))
-    raise invalid_parameter(
-        name, function, "must be a DuckDB relation from post_features or a pandas/polars frame", type(data).__name__
-    )
-
-
-def _to_arrow(frame: Any) -> pa.Table:
-    if type(frame).__module__.startswith("polars"):
-        return frame.to_arrow()
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    table: pa.Table
+    if isinstance(data, pa.Table):
+        table = data
+    elif module == "polars" and hasattr(data, "to_arrow"):
+        table = data.to_arrow()
+    elif module == "pandas" and hasattr(data, "columns"):
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    elif isinstance(data, Mapping) and data:
+        try:
+            table = pa.table({str(k): v for k, v in data.items()})
+        except (pa.ArrowException, TypeError, ValueError) as error:
+            raise invalid_parameter(name, function, "must hold columns of equal length", str(error)) from None
+    else:
+        raise invalid_parameter(
+            name,
+            function,
+            "must be post features: a DuckDB relation from post_features, a pandas or polars frame, "
+            "a pyarrow table or a dict of columns",
+            type(data).__name__,
+        )
+    return scratch().from_arrow(table)
 
 
 def fetch(

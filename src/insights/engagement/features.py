@@ -25,7 +25,7 @@ from insights.params import check_choice, check_open_period
 
 #: counters that may count as engagement (all of them are post_metrics columns)
 ENGAGEMENT_COUNTERS = ("likes", "comments", "shares", "saves", "clicks", "video_views")
-DENOMINATORS = ("impressions", "reach", "followers")
+DENOMINATORS = ("impressions", "reach", "followers", "posts")
 AGES = ("7d", "lifetime")
 
 #: Phrases that make a call to action (matched as whole words, case-insensitive). Version 1.
@@ -73,7 +73,8 @@ class EngagementDefinition:
 
     `counters` is the engagement set on every platform unless `by_platform` gives a platform its own
     (for example ``{"x": ("likes", "comments", "shares")}``). A counter a platform does not report
-    (NULL) adds nothing. `denominator` is the exposure: impressions, reach or followers. `age` is
+    (NULL) adds nothing. `denominator` is the exposure: impressions, reach or followers, or "posts" (each
+    post counts 1: engagement per post, for exports that report no audience size). `age` is
     "7d" (counters at 7 days after publication, from snapshots) or "lifetime" (the latest snapshot;
     for exports that only carry lifetime totals).
 
@@ -105,7 +106,9 @@ class EngagementDefinition:
     @property
     def label(self) -> str:
         """For example 'likes + comments + shares + saves per impression, at 7 days'."""
-        unit = {"impressions": "impression", "reach": "person reached", "followers": "follower"}[self.denominator]
+        unit = {"impressions": "impression", "reach": "person reached", "followers": "follower", "posts": "post"}[
+            self.denominator
+        ]
         when = "at 7 days" if self.age == "7d" else "lifetime"
         text = f"{' + '.join(self.counters)} per {unit}, {when}"
         for platform, counters in sorted(self.by_platform.items()):
@@ -205,7 +208,7 @@ def post_features(
             params[f"platform{i}"] = platform
             whens.append(f"WHEN p.platform = $platform{i} THEN {_sum_sql(definition, counters)}")
         engaged = f"CASE {' '.join(whens)} ELSE {engaged} END"
-    exposure = f"p.{definition.column(definition.denominator)}"
+    exposure = "1.0" if definition.denominator == "posts" else f"p.{definition.column(definition.denominator)}"
     where = []
     if first is not None:
         params["start"] = first

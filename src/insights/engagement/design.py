@@ -15,7 +15,7 @@ human-written posts already measured by origin) are dropped and reported, never 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 NONE_LEVEL = "(none)"
+#: the level that holds a term's rare levels together (fewer posts than the model's `min_posts`)
+RARE_LEVEL = "(rare)"
 
 CATEGORICAL = (
     "account",
@@ -54,6 +56,8 @@ def level_label(term: str, level: Any) -> str:
     """How a level reads: hours as '14:00', weekdays as 'Wed', hour of week as 'Wed 14:00'."""
     if level is None:
         return NONE_LEVEL
+    if level in (NONE_LEVEL, RARE_LEVEL):
+        return str(level)
     if term == "local_hour":
         return f"{int(level):02d}:00"
     if term == "local_weekday":
@@ -91,24 +95,35 @@ class Encoding:
     levels: Mapping[str, tuple[str, ...]]
     columns: tuple[Column, ...]
     aliased: tuple[Column, ...]
+    rare: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def learn(cls, data: Data, terms: Sequence[str], reference: Mapping[str, str]) -> Encoding:
-        """Levels (most common first, the reference first of all) of every categorical term."""
+    def learn(cls, data: Data, terms: Sequence[str], reference: Mapping[str, str], min_posts: int = 1) -> Encoding:
+        """Levels (most common first, the reference first of all) of every categorical term.
+
+        Levels with fewer than `min_posts` posts share one level, "(rare)": a level of one post would
+        fit that post exactly, and its robust standard error would be zero.
+        """
         levels: dict[str, tuple[str, ...]] = {}
+        rare: dict[str, frozenset[str]] = {}
         columns: list[Column] = []
         for term in terms:
             if term in CATEGORICAL:
                 column: Categorical = data[term]
                 counts = np.bincount(column.codes, minlength=len(column.levels))
-                seen = [i for i in range(len(column.levels)) if counts[i] > 0]
-                order = sorted(seen, key=lambda i: (-counts[i], column.levels[i]))
-                names = [column.levels[i] for i in order]
+                few = {column.levels[i] for i in range(len(column.levels)) if 0 < counts[i] < min_posts}
+                few.discard(NONE_LEVEL)
+                total = dict(zip(column.levels, counts.tolist(), strict=True))
+                if few:
+                    rare[term] = frozenset(few)
+                    total = {k: v for k, v in total.items() if k not in few}
+                    total[RARE_LEVEL] = int(sum(counts[i] for i in range(len(column.levels)) if column.levels[i] in few))
+                names = sorted((k for k, v in total.items() if v > 0), key=lambda k: (-total[k], k))
                 wanted = reference.get(term)
                 if wanted is None or wanted not in names:
-                    # "(none)" is never the reference when there are real levels: for model and prompt it is
+                    # "(rare)" is never the reference; "(none)" is never the reference when there are real levels: for model and prompt it is
                     # the human-written posts, which origin already measures, so its column is dropped as aliased
-                    wanted = next((name for name in names if name != NONE_LEVEL), names[0])
+                    wanted = next((name for name in names if name not in (NONE_LEVEL, RARE_LEVEL)), names[0])
                 names.remove(wanted)
                 names.insert(0, wanted)
                 if NONE_LEVEL in names[1:]:
@@ -118,7 +133,7 @@ class Encoding:
                 columns += [Column(term, name, f"{term}={name}") for name in names[1:]]
             else:
                 columns.append(Column(term, None, term))
-        return cls(tuple(terms), MappingProxyType(levels), tuple(columns), ())
+        return cls(tuple(terms), MappingProxyType(levels), tuple(columns), (), MappingProxyType(rare))
 
     def reference(self, term: str) -> str | None:
         """The reference level of a categorical term."""
@@ -128,7 +143,11 @@ class Encoding:
     def level_index(self, term: str, column: Categorical) -> npt.NDArray[np.int32]:
         """Each row's index into this encoding's levels of `term` (unseen levels read as the reference, 0)."""
         index = {name: i for i, name in enumerate(self.levels[term])}
-        lookup = np.array([index.get(level, 0) for level in column.levels] or [0], dtype=np.int32)
+        rare = self.rare.get(term, frozenset())
+        lookup = np.array(
+            [index[RARE_LEVEL] if level in rare else index.get(level, 0) for level in column.levels] or [0],
+            dtype=np.int32,
+        )
         return lookup[column.codes]
 
     def design(self, data: Data, n: int) -> Design:
@@ -174,7 +193,7 @@ class Encoding:
                 kept.append(j)
         columns = tuple(self.columns[j - 1] for j in kept[1:])
         aliased = tuple(c for j, c in enumerate(self.columns, start=1) if j not in kept)
-        return Encoding(self.terms, self.levels, columns, self.aliased + aliased)
+        return Encoding(self.terms, self.levels, columns, self.aliased + aliased, self.rare)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from insights.engagement.design import (
 )
 from insights.engagement.glm import GlmFit, fit_glm
 from insights.errors import invalid_parameter, not_fitted
-from insights.params import check_choice, check_open_unit
+from insights.params import check_choice, check_int, check_open_unit
 from insights.results import TableResult, format_number
 
 #: The inputs of the default model: who posted, what, by whom or which model and prompt, paid, when, and the text.
@@ -240,7 +240,8 @@ class EngagementModel:
     Settings: `terms` (the inputs, from :data:`insights.engagement.design.TERMS`), `family`
     ("negative_binomial" or "poisson"), `covariance` ("robust": sandwich, valid when the variance
     function is wrong; "model": from the likelihood), `alpha` (1 - confidence of the intervals),
-    `reference` (reference level per term, default text posts and human-written posts).
+    `reference` (reference level per term, default text posts and human-written posts), `min_posts`
+    (levels with fewer posts are estimated together as "(rare)").
 
     Learned: `coef_`, `cov_`, `dispersion_` (NB2 alpha; 0 for Poisson), `encoding_`, `rate_ratios_`,
     `term_tests_`, `n_posts_`, `n_excluded_`, `converged_`, `deviance_`, `null_deviance_`.
@@ -254,12 +255,14 @@ class EngagementModel:
         covariance: str = "robust",
         alpha: float = 0.05,
         reference: Mapping[str, str] | None = None,
+        min_posts: int = 10,
     ) -> None:
         self.terms = terms
         self.family = family
         self.covariance = covariance
         self.alpha = alpha
         self.reference = reference
+        self.min_posts = min_posts
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The settings, as scikit-learn's clone and grid search expect."""
@@ -269,6 +272,7 @@ class EngagementModel:
             "covariance": self.covariance,
             "alpha": self.alpha,
             "reference": self.reference,
+            "min_posts": self.min_posts,
         }
 
     def set_params(self, **params: Any) -> EngagementModel:
@@ -289,6 +293,7 @@ class EngagementModel:
         check_choice("family", function, self.family, FAMILIES)
         check_choice("covariance", function, self.covariance, COVARIANCES)
         check_open_unit("alpha", function, self.alpha)
+        check_int("min_posts", function, self.min_posts, 1)
         reference = dict(DEFAULT_REFERENCE)
         if self.reference is not None:
             if not isinstance(self.reference, Mapping) or any(t not in CATEGORICAL for t in self.reference):
@@ -305,7 +310,7 @@ class EngagementModel:
         n = len(data["engagements"])
         if n <= 1:
             raise invalid_parameter("X", fn, "must hold at least 2 usable posts (exclusion IS NULL)", n)
-        encoding = Encoding.learn(data, terms, reference)
+        encoding = Encoding.learn(data, terms, reference, self.min_posts)
         encoding = encoding.without_aliased(encoding.design(data, n).cross(np.ones(n)))
         design = encoding.design(data, n)
         if design.p >= n:
@@ -358,6 +363,12 @@ class EngagementModel:
                 )
             )
         notes = []
+        for term, levels in self.encoding_.rare.items():
+            names = ", ".join(sorted(level_label(term, v) for v in levels))
+            notes.append(
+                f"{TERM_LABELS.get(term, term).capitalize()} {names}: fewer than {self.min_posts} posts each, "
+                "so estimated together as (rare)."
+            )
         if not result.converged:
             notes.append(f"The fit did not converge in {result.n_iterations} iterations; read the numbers with care.")
         engagement = "engagements per unit of exposure"

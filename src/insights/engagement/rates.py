@@ -46,6 +46,7 @@ class EngagementRates(TableResult):
     definition: str
     n_excluded: int
     alpha: float
+    per_post: bool = False
 
     @property
     def title(self) -> str:
@@ -72,14 +73,19 @@ class EngagementRates(TableResult):
     def display_table(self) -> tuple[list[str], list[list[str]]]:
         level = f"{1 - self.alpha:.0%}"
         headers = [*self.by, "posts", "ratio of sums", f"{level} interval", "mean of ratios", f"{level} interval"]
+
+        def show(value: float) -> str:
+            # engagement per post is a count, per impression a share
+            return format_number(round(value, 1)) if self.per_post else format_percent(value, 2)
+
         cells = [
             [
                 *g.group,
                 format_number(g.n_posts),
-                format_percent(g.ratio_of_sums, 2),
-                f"{format_percent(g.ratio_of_sums_low, 2)}-{format_percent(g.ratio_of_sums_high, 2)}",
-                format_percent(g.mean_of_ratios, 2),
-                f"{format_percent(g.mean_of_ratios_low, 2)}-{format_percent(g.mean_of_ratios_high, 2)}",
+                show(g.ratio_of_sums),
+                f"{show(g.ratio_of_sums_low)}-{show(g.ratio_of_sums_high)}",
+                show(g.mean_of_ratios),
+                f"{show(g.mean_of_ratios_low)}-{show(g.mean_of_ratios_high)}",
             ]
             for g in self.groups
         ]
@@ -162,5 +168,10 @@ def engagement_rates(
             )
         )
     return EngagementRates(
-        by=tuple(by), groups=tuple(groups), definition=definition.label, n_excluded=n_excluded, alpha=alpha
+        by=tuple(by),
+        groups=tuple(groups),
+        definition=definition.label,
+        n_excluded=n_excluded,
+        alpha=alpha,
+        per_post=definition.denominator == "posts",
     )

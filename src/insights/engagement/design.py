@@ -117,12 +117,14 @@ class Encoding:
                 if few:
                     rare[term] = frozenset(few)
                     total = {k: v for k, v in total.items() if k not in few}
-                    total[RARE_LEVEL] = int(sum(counts[i] for i in range(len(column.levels)) if column.levels[i] in few))
+                    total[RARE_LEVEL] = int(
+                        sum(counts[i] for i in range(len(column.levels)) if column.levels[i] in few)
+                    )
                 names = sorted((k for k, v in total.items() if v > 0), key=lambda k: (-total[k], k))
                 wanted = reference.get(term)
                 if wanted is None or wanted not in names:
-                    # "(rare)" is never the reference; "(none)" is never the reference when there are real levels: for model and prompt it is
-                    # the human-written posts, which origin already measures, so its column is dropped as aliased
+                    # "(rare)" is never the reference, nor is "(none)" when there are real levels: for model and
+                    # prompt it is the human-written posts, which origin already measures, so its column is aliased
                     wanted = next((name for name in names if name not in (NONE_LEVEL, RARE_LEVEL)), names[0])
                 names.remove(wanted)
                 names.insert(0, wanted)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from insights.errors import invalid_parameter
+
 Array = npt.NDArray[np.float64]
 
 
@@ -53,9 +55,19 @@ def shrink(theta: Array, se: Array, pooled: Array | float, tau2: float | None = 
     >>> [round(float(v), 3) for v in s.estimate]
     [0.25, 0.0]
     """
+    fn = "shrink"
     theta = np.asarray(theta, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
-    target = np.broadcast_to(np.asarray(pooled, dtype=np.float64), theta.shape)
+    if theta.ndim != 1 or se.shape != theta.shape:
+        raise invalid_parameter("se", fn, "must have one standard error per estimate", se.shape)
+    if np.any(se < 0):
+        raise invalid_parameter("se", fn, "must hold standard errors >= 0", float(se.min()))
+    try:
+        target = np.broadcast_to(np.asarray(pooled, dtype=np.float64), theta.shape)
+    except ValueError:
+        raise invalid_parameter("pooled", fn, "must be one value or one per estimate", np.shape(pooled)) from None
+    if tau2 is not None and (isinstance(tau2, bool) or not isinstance(tau2, int | float) or not tau2 >= 0):
+        raise invalid_parameter("tau2", fn, "must be a number >= 0, or None to estimate it", tau2)
     spread = between_variance(theta, se, target) if tau2 is None else float(tau2)
     known = np.isfinite(theta) & np.isfinite(se)
     with np.errstate(invalid="ignore", divide="ignore"):

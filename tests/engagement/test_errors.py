@@ -20,6 +20,14 @@ NOT_CALLED_BY_USERS = {
     "RateRow",
     "TermTest",
     "TermTests",
+    "BestTimes",
+    "PostingAssignments",
+    "PostingTimeExperiment",
+    "Recommendation",
+    "SlotEstimate",
+    "TimeSlots",
+    "TwoLevelFit",
+    "WindowEstimate",
     *predict_errors.NOT_CALLED_BY_USERS,
 }
 
@@ -46,6 +54,9 @@ WRONG_CALLS: dict[str, Callable[[], object]] = {
     "EngagementModel.predict_rate": lambda: FITTED.predict_rate(POSTS.drop_columns(["account"])),
     "EngagementModel.set_params": lambda: FITTED.set_params(colour="red"),
     "shrink": lambda: en.shrink([0.1], [0.1], 0.0, tau2=-1.0),
+    "best_times": lambda: en.best_times(POSTS, block_hours=5),
+    "posting_time_experiment": lambda: en.posting_time_experiment(42, "x/a"),  # type: ignore[arg-type]
+    "assign_posting_times": lambda: en.assign_posting_times(["p1"], 42, seed=1),  # type: ignore[arg-type]
     # every other parameter, once
     "EngagementDefinition by_platform": lambda: en.EngagementDefinition(by_platform={"x": "likes"}),
     "EngagementDefinition denominator": lambda: en.EngagementDefinition(denominator="views"),

@@ -5,7 +5,9 @@
 - :class:`EngagementModel` fits a negative binomial regression with exposure and reads its coefficients as rate
   ratios with intervals;
 - :class:`EngagementPredictor` predicts a draft's engagement (gradient-boosted trees) and :func:`time_ordered_cv`
-  scores it on later posts against a naive baseline.
+  scores it on later posts against a naive baseline;
+- :func:`best_times` finds each account's best hours of the week, shrunk toward its platform, and
+  :func:`posting_time_experiment` turns a recommended window into a randomized test.
 
 See docs/engagement.md.
 """
@@ -32,6 +34,20 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "rates": ("EngagementRates", "RateRow", "engagement_rates"),
     "shrinkage": ("shrink",),
+    "timing": (
+        "TIMING_TERMS",
+        "BestTimes",
+        "PostingAssignments",
+        "PostingTimeExperiment",
+        "Recommendation",
+        "SlotEstimate",
+        "TimeSlots",
+        "TwoLevelFit",
+        "WindowEstimate",
+        "assign_posting_times",
+        "best_times",
+        "posting_time_experiment",
+    ),
 }
 
 if TYPE_CHECKING:
@@ -56,6 +72,20 @@ if TYPE_CHECKING:
     )
     from insights.engagement.rates import EngagementRates, RateRow, engagement_rates
     from insights.engagement.shrinkage import shrink
+    from insights.engagement.timing import (
+        TIMING_TERMS,
+        BestTimes,
+        PostingAssignments,
+        PostingTimeExperiment,
+        Recommendation,
+        SlotEstimate,
+        TimeSlots,
+        TwoLevelFit,
+        WindowEstimate,
+        assign_posting_times,
+        best_times,
+        posting_time_experiment,
+    )
 
 __all__ = [
     "BASELINES",
@@ -63,6 +93,8 @@ __all__ = [
     "DEFAULT_FEATURES",
     "DEFAULT_TERMS",
     "TEXT_FEATURES",
+    "TIMING_TERMS",
+    "BestTimes",
     "EngagementDefinition",
     "EngagementModel",
     "EngagementPredictor",
@@ -70,14 +102,24 @@ __all__ = [
     "FoldScore",
     "ForecastEvaluation",
     "ForecastScores",
+    "PostingAssignments",
+    "PostingTimeExperiment",
     "PredictorNotFittedError",
     "RateRatio",
     "RateRatios",
     "RateRow",
+    "Recommendation",
+    "SlotEstimate",
     "TermTest",
     "TermTests",
+    "TimeSlots",
+    "TwoLevelFit",
+    "WindowEstimate",
+    "assign_posting_times",
+    "best_times",
     "engagement_rates",
     "post_features",
+    "posting_time_experiment",
     "shrink",
     "time_ordered_cv",
 ]

@@ -12,7 +12,8 @@ The methods, each run --repeat times in its own fresh process, in rotating order
 - duckdb-features: the plain-DuckDB limit: the post_features query run and its model columns fetched to Arrow,
   nothing fitted. No model can be cheaper than reading its inputs.
 - insights: post_features, then EngagementModel().fit (negative binomial, 14 inputs, account fixed effects),
-  then recommend(...) for content type, slot and prompt version per account: the whole job a user runs.
+  then recommend(...) (content type, slot and prompt per account, shrunk toward the platform), best_times(...)
+  (hour of week per account) and a Thompson-sampling mix of content types: the whole job of the plan report.
 - statsmodels: what an analyst would otherwise write: the same features as a pandas frame, then
   statsmodels' GLM with the NB2 family at insights' dispersion and a formula with the same inputs. It is run on
   --reference-posts posts (a million does not fit its design matrices in a reasonable memory), and on the full size
@@ -117,7 +118,7 @@ def warehouse(posts: int) -> Path:
             0.0 AS comments, 0.0 AS shares, 0.0 AS saves, round(imp * 0.7) AS reach,
             0.0 AS clicks, 0.0 AS video_views, 0.0 AS followers
         FROM rates
-        """  # noqa: S608 - constants of this script only
+        """
     )
     con.close()
     tmp.rename(path)
@@ -143,19 +144,23 @@ def _duckdb_features(path: str) -> dict[str, Any]:
 def _insights(path: str) -> dict[str, Any]:
     import duckdb
 
-    from insights.engagement import EngagementModel, post_features
-    from insights.recommend import recommend
+    from insights.engagement import EngagementModel, best_times, post_features
+    from insights.recommend import recommend, thompson_allocation
 
     con = duckdb.connect(path, read_only=True)
     features = post_features(con)
     model = EngagementModel().fit(features)
-    recommendations = recommend(features, model=model)
+    recommendations = recommend(features)
+    times = best_times(features)
+    mix = thompson_allocation(recommendations.arms(choice="content_type"), min_probability=0.05)
     video = model.rate_ratios_.get("content_type", "video")
     return {
         "rows": model.n_posts_,
         "video": video.rate_ratio,
         "dispersion": model.dispersion_,
         "recommendations": len(recommendations.rows()),
+        "best_times": len(times.rows()),
+        "mix": len(mix.rows()),
     }
 
 
@@ -186,9 +191,9 @@ def _statsmodels(path: str, posts: str, cap_gb: str) -> dict[str, Any]:
     )
     frame["model"] = frame["model"].fillna("(none)")
     frame["prompt_version"] = frame["prompt_version"].fillna("(none)")
-    fit = smf.glm(
-        formula, data=frame, family=sm.families.NegativeBinomial(alpha=0.04), exposure=frame["exposure"]
-    ).fit(cov_type="HC0")
+    fit = smf.glm(formula, data=frame, family=sm.families.NegativeBinomial(alpha=0.04), exposure=frame["exposure"]).fit(
+        cov_type="HC0"
+    )
     video = float(np.exp(fit.params["C(content_type, Treatment('text'))[T.video]"]))
     return {"rows": len(frame), "video": video}
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 import insights.engagement as en
+from tests.engagement import test_errors_compare as compare_errors
 from tests.engagement import test_errors_predict as predict_errors
 from tests.test_parameter_errors import assert_one_sentence, missing_wrong_calls
 
@@ -29,6 +30,7 @@ NOT_CALLED_BY_USERS = {
     "TwoLevelFit",
     "WindowEstimate",
     *predict_errors.NOT_CALLED_BY_USERS,
+    *compare_errors.NOT_CALLED_BY_USERS,
 }
 
 CON = duckdb.connect()
@@ -45,6 +47,7 @@ FITTED = en.EngagementModel(["account"], family="poisson").fit(POSTS)
 
 WRONG_CALLS: dict[str, Callable[[], object]] = {
     **{k: v for k, v in predict_errors.WRONG_CALLS.items() if " " not in k},
+    **{k: v for k, v in compare_errors.WRONG_CALLS.items() if " " not in k},
     "EngagementDefinition": lambda: en.EngagementDefinition(counters=("likes", "retweets")),
     "post_features": lambda: en.post_features(CON, timezone="Mars/Olympus"),
     "engagement_rates": lambda: en.engagement_rates(POSTS, by=["colour"]),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import insights.recommend as rec
+from tests.recommend import test_errors_segments as segment_errors
 from tests.test_parameter_errors import assert_one_sentence, missing_wrong_calls
 
 #: results and records are built by the functions that return them; the exception is raised, not called
@@ -109,8 +110,8 @@ def test_every_public_callable_has_a_wrong_call(con: duckdb.DuckDBPyConnection) 
     import insights.recommend.ope
     import insights.recommend.thompson  # noqa: F401
 
-    calls = wrong_calls(con)
-    missing = missing_wrong_calls(rec, calls, NOT_CALLED_BY_USERS)
+    calls = {**wrong_calls(con), **segment_errors.WRONG_CALLS}  # recommend's own are tested there
+    missing = missing_wrong_calls(rec, calls, NOT_CALLED_BY_USERS | segment_errors.NOT_CALLED_BY_USERS)
     assert not missing, f"add a wrong call for {missing}"
 
 

@@ -64,6 +64,8 @@ class WeeklySite:
     readout: Any  # ExperimentReport computed in the test process
     chatbot_run: Any  # ReportRun of the chatbot-funnel report of the 4 weeks up to the week's end, by channel
     chatbot: Any  # ChatbotReport computed in the test process
+    plan_run: Any  # ReportRun of the plan of the week after `week` (its content mix recorded in the warehouse)
+    plan: Any  # PlanReport computed in the test process from the recorded allocation
 
 
 _SITE: dict[str, WeeklySite] = {}
@@ -80,7 +82,8 @@ def _build(root: Path) -> WeeklySite:
     from insights.demo import run_demo
     from insights.reports.chatbot import chatbot_report
     from insights.reports.experiment import experiment_report
-    from insights.reports.runner import chatbot, experiment_readout, weekly
+    from insights.reports.plan import plan_report
+    from insights.reports.runner import chatbot, experiment_readout, plan, weekly
     from insights.reports.weekly import weekly_report
     from insights.reports.weeks import IsoWeek
     from insights.warehouse import connect
@@ -106,8 +109,11 @@ def _build(root: Path) -> WeeklySite:
     chatbot_run = chatbot(
         first, last, breakdown="channel", db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS
     )
+    plan_run = plan(week.previous(-1), db=db, reports_root=root / "reports", notebooks_dir=NOTEBOOKS)
+    allocation_run = json.loads(plan_run.manifest_path.read_text())["parameters"]["allocation_run"]
     with connect(db, read_only=True) as con:
         report = weekly_report(con, week)
+        plan_page = plan_report(con, week.previous(-1), allocation_run=allocation_run)
         readout = experiment_report(con, EXPERIMENT_ID, as_of=week.days[-1], experiments_dir=experiments)
         chatbot_page = chatbot_report(con, first, last, breakdown="channel")
     return WeeklySite(
@@ -121,6 +127,8 @@ def _build(root: Path) -> WeeklySite:
         readout=readout,
         chatbot_run=chatbot_run,
         chatbot=chatbot_page,
+        plan_run=plan_run,
+        plan=plan_page,
     )
 
 

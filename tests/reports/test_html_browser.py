@@ -171,6 +171,32 @@ def test_every_chart_of_the_chatbot_report_draws_offline_without_console_errors(
     page.screenshot(path=str(tmp_path / "chatbot-report.png"), full_page=True)
 
 
+def test_every_chart_of_the_plan_report_draws_offline_and_the_index_links_it(site, visit, tmp_path):
+    expected = len([c for s in site.plan.sections for c in s.charts])
+    assert expected >= 5  # what, when, mix, evidence, AI vs human
+
+    page = visit.open(site.plan_run.html_path)
+    page.wait_for_function(f"() => ({DRAWN_CHARTS})() >= {expected}", timeout=20_000)
+    page.wait_for_timeout(300)
+
+    assert page.evaluate(DRAWN_CHARTS) == expected
+    assert visit.errors == [] and visit.blocked == [] and visit.dialogs == []
+    body = page.locator("body").inner_text()
+    assert site.plan.headline in body
+    for section in site.plan.sections:
+        assert section.title in body
+    assert f"Recorded in the warehouse as run {site.plan.allocation_run}" in body
+    assert "import insights" not in body and "allocation_run = " not in body  # no code, no parameters
+    page.screenshot(path=str(tmp_path / "plan-report.png"), full_page=True)
+
+    index = visit.open(site.reports / "index.html")
+    link = index.locator(f'a[href="plan/{site.plan.week}/report.html"]')
+    assert link.count() == 1
+    link.click()
+    index.wait_for_load_state("load")
+    assert index.title() == site.plan.title
+
+
 def test_the_weekly_experiments_section_opens_the_readout_page(site, visit):
     page = visit.open(site.run.html_path)
 

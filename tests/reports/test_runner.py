@@ -582,7 +582,7 @@ def test_experiment_readout_checks_the_id_the_definition_and_the_warehouse_befor
 def test_each_report_notebook_has_one_parameters_cell_and_only_calls_the_library():
     reports = [nb for nb in list_notebooks(NOTEBOOKS) if nb.is_report]
 
-    assert [nb.name for nb in reports] == ["chatbot", "experiment", "weekly"]
+    assert [nb.name for nb in reports] == ["chatbot", "experiment", "plan", "weekly"]
     for nb in reports:
         cells = json.loads(nb.path.read_text())["cells"]
         tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]

@@ -6,6 +6,7 @@
   ratios with intervals;
 - :class:`EngagementPredictor` predicts a draft's engagement (gradient-boosted trees) and :func:`time_ordered_cv`
   scores it on later posts against a naive baseline;
+- :func:`compare_origins` compares AI-drafted with human-written posts like for like (Mantel-Haenszel);
 - :func:`best_times` finds each account's best hours of the week, shrunk toward its platform, and
   :func:`posting_time_experiment` turns a recommended window into a randomized test.
 
@@ -20,6 +21,7 @@ from insights._lazy import lazy_exports
 
 #: module -> the public names it holds; imported on first use, so ``import insights.engagement`` stays light
 _MODULES: dict[str, tuple[str, ...]] = {
+    "compare": ("DEFAULT_STRATA", "STRATA", "OriginComparison", "OriginRatio", "compare_origins"),
     "features": ("CTA_PHRASES", "EngagementDefinition", "TEXT_FEATURES", "post_features"),
     "model": ("DEFAULT_TERMS", "EngagementModel", "RateRatio", "RateRatios", "TermTest", "TermTests"),
     "predict": (
@@ -51,6 +53,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
 }
 
 if TYPE_CHECKING:
+    from insights.engagement.compare import DEFAULT_STRATA, STRATA, OriginComparison, OriginRatio, compare_origins
     from insights.engagement.features import CTA_PHRASES, TEXT_FEATURES, EngagementDefinition, post_features
     from insights.engagement.model import (
         DEFAULT_TERMS,
@@ -91,7 +94,9 @@ __all__ = [
     "BASELINES",
     "CTA_PHRASES",
     "DEFAULT_FEATURES",
+    "DEFAULT_STRATA",
     "DEFAULT_TERMS",
+    "STRATA",
     "TEXT_FEATURES",
     "TIMING_TERMS",
     "BestTimes",
@@ -102,6 +107,8 @@ __all__ = [
     "FoldScore",
     "ForecastEvaluation",
     "ForecastScores",
+    "OriginComparison",
+    "OriginRatio",
     "PostingAssignments",
     "PostingTimeExperiment",
     "PredictorNotFittedError",
@@ -117,6 +124,7 @@ __all__ = [
     "WindowEstimate",
     "assign_posting_times",
     "best_times",
+    "compare_origins",
     "engagement_rates",
     "post_features",
     "posting_time_experiment",

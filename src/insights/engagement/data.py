@@ -6,48 +6,17 @@ same columns as a pandas or polars frame. Only the columns a model needs leave t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from insights.engagement.design import CATEGORICAL, NONE_LEVEL, Categorical
-from insights.errors import invalid_parameter
+from insights.tables import require_columns
 
 Columns = dict[str, Any]  # name -> Categorical (categorical inputs) or a float64 array
-
-
-def as_relation(data: object, name: str, function: str) -> duckdb.DuckDBPyRelation:
-    """A DuckDB relation over `data`: a relation, a pandas/polars frame, a pyarrow table or a mapping of columns."""
-    if isinstance(data, duckdb.DuckDBPyRelation):
-        return data
-    from insights.warehouse.connection import scratch
-
-    module = type(data).__module__.split(".")[0]
-    table: pa.Table
-    if isinstance(data, pa.Table):
-        table = data
-    elif module == "polars" and hasattr(data, "to_arrow"):
-        table = data.to_arrow()
-    elif module == "pandas" and hasattr(data, "columns"):
-        table = pa.Table.from_pandas(data, preserve_index=False)
-    elif isinstance(data, Mapping) and data:
-        try:
-            table = pa.table({str(k): v for k, v in data.items()})
-        except (pa.ArrowException, TypeError, ValueError) as error:
-            raise invalid_parameter(name, function, "must hold columns of equal length", str(error)) from None
-    else:
-        raise invalid_parameter(
-            name,
-            function,
-            "must be post features: a DuckDB relation from post_features, a pandas or polars frame, "
-            "a pyarrow table or a dict of columns",
-            type(data).__name__,
-        )
-    return scratch().from_arrow(table)
 
 
 def fetch(
@@ -63,14 +32,7 @@ def fetch(
     Categorical inputs come as :class:`Categorical` (codes and levels, dictionary-encoded by Arrow, so no
     Python string per row); everything else as float64 arrays.
     """
-    missing = [c for c in needed if c not in relation.columns]
-    if missing:
-        raise invalid_parameter(
-            name,
-            function,
-            f"must have the columns {', '.join(missing)} (existing columns: {', '.join(relation.columns)})",
-            type(relation).__name__,
-        )
+    require_columns(relation, needed, name, function)
     n_excluded = 0
     if usable_only and "exclusion" in relation.columns:
         counts = relation.aggregate("count(*) FILTER (WHERE exclusion IS NOT NULL)").fetchall()

@@ -177,24 +177,33 @@ class Encoding:
     def without_aliased(self, gram: npt.NDArray[np.float64], tolerance: float = 1e-9) -> Encoding:
         """Drop each column that is (nearly) a linear combination of the columns before it.
 
-        Sequential Gram-Schmidt on the cross-product matrix in column order, so the earlier, more
-        interpretable terms keep their columns and a later duplicate is the one reported.
+        Gram-Schmidt on the cross-product matrix in column order, growing one Cholesky factor of the kept
+        columns' correlations (one triangular solve per column), so the earlier, more interpretable terms keep
+        their columns and a later duplicate is the one reported.
         """
+        from scipy.linalg import solve_triangular
+
         p = gram.shape[0]
+        scale = np.sqrt(np.clip(np.diag(gram), 1e-300, None))
+        corr = gram / np.outer(scale, scale)
         kept: list[int] = [0]
+        factor = np.ones((1, 1))
         for j in range(1, p):
-            trial = [*kept, j]
-            sub = gram[np.ix_(trial, trial)]
-            scale = np.sqrt(np.clip(np.diag(sub), 1e-300, None))
-            corr = sub / np.outer(scale, scale)
-            try:
-                chol = np.linalg.cholesky(corr)
-            except np.linalg.LinAlgError:
+            if gram[j, j] <= 0:
                 continue
-            if gram[j, j] > 0 and chol[-1, -1] ** 2 > tolerance:
+            c = solve_triangular(factor, corr[kept, j], lower=True)
+            residual = 1.0 - float(c @ c)
+            if residual > tolerance:
+                k = len(kept)
+                grown = np.zeros((k + 1, k + 1))
+                grown[:k, :k] = factor
+                grown[k, :k] = c
+                grown[k, k] = np.sqrt(residual)
+                factor = grown
                 kept.append(j)
         columns = tuple(self.columns[j - 1] for j in kept[1:])
-        aliased = tuple(c for j, c in enumerate(self.columns, start=1) if j not in kept)
+        kept_set = set(kept)
+        aliased = tuple(c for j, c in enumerate(self.columns, start=1) if j not in kept_set)
         return Encoding(self.terms, self.levels, columns, self.aliased + aliased, self.rare)
 
 

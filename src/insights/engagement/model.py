@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from insights.distributions import chi2_sf, normal_cdf, normal_ppf
-from insights.engagement.data import Columns, as_relation, fetch
+from insights.engagement.data import Columns, fetch
 from insights.engagement.design import (
     CATEGORICAL,
     DEFAULT_REFERENCE,
@@ -35,6 +35,7 @@ from insights.engagement.glm import GlmFit, fit_glm
 from insights.errors import invalid_parameter, not_fitted
 from insights.params import check_choice, check_int, check_open_unit
 from insights.results import TableResult, format_number
+from insights.tables import as_relation
 
 #: The inputs of the default model: who posted, what, by whom or which model and prompt, paid, when, and the text.
 DEFAULT_TERMS = (

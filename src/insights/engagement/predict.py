@@ -32,11 +32,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from insights._optional import require
-from insights.engagement.data import as_relation
 from insights.errors import NotFittedError as InsightsNotFittedError
 from insights.errors import invalid_parameter
 from insights.params import check_count, check_int, check_open_unit
 from insights.results import TableResult, format_number, format_percent
+from insights.tables import as_relation, require_columns
 
 try:
     from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -123,17 +123,6 @@ class PredictorNotFittedError(InsightsNotFittedError, NotFittedError):  # type: 
 
 # --------------------------------------------------------------------------------------------------------------------
 # reading posts
-
-
-def _require_columns(relation: duckdb.DuckDBPyRelation, needed: Sequence[str], name: str, function: str) -> None:
-    missing = [c for c in dict.fromkeys(needed) if c not in relation.columns]
-    if missing:
-        raise invalid_parameter(
-            name,
-            function,
-            f"must have the columns {', '.join(missing)} (existing columns: {', '.join(relation.columns)})",
-            f"a table without {missing[0]}",
-        )
 
 
 def _column_type(relation: duckdb.DuckDBPyRelation, column: str) -> str:
@@ -301,7 +290,7 @@ class EngagementPredictor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 type(y).__name__,
             )
         relation = as_relation(X, "X", fn)
-        _require_columns(relation, (*features, "engagements", "exposure"), "X", fn)
+        require_columns(relation, (*features, "engagements", "exposure"), "X", fn)
         categorical: dict[str, bool] = {}
         for feature in features:
             sql_type = _column_type(relation, feature)
@@ -377,7 +366,7 @@ class EngagementPredictor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self._check_fitted(function.rsplit(".", 1)[-1])
         relation = as_relation(X, "X", function)
         features = [str(f) for f in self.feature_names_in_]
-        _require_columns(relation, [*features, *extra], "X", function)
+        require_columns(relation, [*features, *extra], "X", function)
         categorical = {f: f in self.categories_ for f in features}
         columns = _fetch(relation, categorical, extra, function)
         matrix = self._matrix(columns, categorical, self.categories_)
@@ -407,7 +396,7 @@ class EngagementPredictor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if y is not None or sample_weight is not None:
             raise invalid_parameter("y", fn, "must be None (the target is read from X)", type(y).__name__)
         relation = as_relation(X, "X", fn)
-        _require_columns(relation, ["engagements", "exposure"], "X", fn)
+        require_columns(relation, ["engagements", "exposure"], "X", fn)
         rates, counts = self._predict(_usable(relation)[0], fn, ("engagements", "exposure"))
         return _scores(counts["engagements"], counts["exposure"], rates).d2
 
@@ -825,7 +814,7 @@ def time_ordered_cv(
     check_count("seed", fn, seed)
 
     relation = as_relation(X, "X", fn)
-    _require_columns(relation, ("published_at", "account", "engagements", "exposure"), "X", fn)
+    require_columns(relation, ("published_at", "account", "engagements", "exposure"), "X", fn)
     if _column_type(relation, "published_at") not in _TIME_TYPES:
         raise invalid_parameter(
             "X", fn, "must have a timestamp column published_at", _column_type(relation, "published_at")

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from insights.distributions import normal_ppf, t_ppf
-from insights.engagement.data import as_relation
 from insights.engagement.features import EngagementDefinition
 from insights.errors import invalid_parameter
 from insights.params import check_instance, check_open_unit
 from insights.results import TableResult, format_number, format_percent
+from insights.tables import as_relation
 
 
 @dataclass(frozen=True)

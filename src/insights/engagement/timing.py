@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from insights.engagement.data import as_relation, fetch
+from insights.engagement.data import fetch
 from insights.engagement.design import WEEKDAY_NAMES, level_label
 from insights.engagement.features import EngagementDefinition
 from insights.engagement.model import DEFAULT_TERMS, EngagementModel
@@ -58,6 +58,7 @@ from insights.engagement.shrinkage import between_variance
 from insights.errors import invalid_parameter
 from insights.params import check_choice, check_instance, check_int, check_open_unit, check_path
 from insights.results import TableResult, format_number
+from insights.tables import as_relation
 
 if TYPE_CHECKING:
     from insights.experiments.definition import Experiment

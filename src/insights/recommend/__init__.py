@@ -1,4 +1,8 @@
-"""Recommendations: Thompson-sampling allocation across content variants, and off-policy evaluation of a policy.
+"""Recommendations: what to post per segment, Thompson-sampling allocation across content variants, and off-policy
+evaluation of a policy.
+
+- :func:`recommend` gives each segment (account) the content type, slot and prompt with the best expected outcome
+  (engagement or leads), shrunk toward its platform and the pool (empirical Bayes);
 
 - :func:`thompson_allocation` turns each arm's posterior (mean and log-scale standard error) into how often to post
   it; the :class:`Allocation` writes itself to ``recommend.allocations`` and draws planned posts with their
@@ -24,6 +28,18 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "read_allocation",
         "thompson_allocation",
     ),
+    "segments": (
+        "BLOCK_HOURS",
+        "CHOICES",
+        "DEFAULT_CHOICES",
+        "OUTCOMES",
+        "OptionEstimate",
+        "PooledEffect",
+        "Recommendations",
+        "SegmentRecommendation",
+        "lead_outcomes",
+        "recommend",
+    ),
     "ope": ("ESTIMATORS", "POLICY_NOTES", "PolicyEstimate", "PolicyEvaluation", "PolicyNote", "evaluate_policy"),
 }
 
@@ -35,6 +51,18 @@ if TYPE_CHECKING:
         PolicyEvaluation,
         PolicyNote,
         evaluate_policy,
+    )
+    from insights.recommend.segments import (
+        BLOCK_HOURS,
+        CHOICES,
+        DEFAULT_CHOICES,
+        OUTCOMES,
+        OptionEstimate,
+        PooledEffect,
+        Recommendations,
+        SegmentRecommendation,
+        lead_outcomes,
+        recommend,
     )
     from insights.recommend.thompson import (
         ALLOCATIONS_TABLE,
@@ -48,17 +76,27 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALLOCATIONS_TABLE",
+    "BLOCK_HOURS",
+    "CHOICES",
+    "DEFAULT_CHOICES",
     "ESTIMATORS",
+    "OUTCOMES",
     "POLICY_NOTES",
     "Allocation",
     "AllocationNotFoundError",
     "ArmAllocation",
     "Choices",
+    "OptionEstimate",
     "PolicyEstimate",
     "PolicyEvaluation",
     "PolicyNote",
+    "PooledEffect",
+    "Recommendations",
+    "SegmentRecommendation",
     "evaluate_policy",
+    "lead_outcomes",
     "read_allocation",
+    "recommend",
     "thompson_allocation",
 ]
 

@@ -1,72 +1,16 @@
-"""The tables the recommendation functions read: a DuckDB relation, a pandas/polars/Arrow frame or a Parquet/CSV path,
-seen as one DuckDB relation, and the columns (or SQL expressions over them) a caller names in it.
-
-Nothing here fetches rows: the callers aggregate in the engine and bring back only what they need.
-"""
+"""What the recommendation functions check of their inputs: the columns (or SQL expressions over them) a caller
+names in a table (read by :func:`insights.tables.as_relation`), and seeds."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from insights.errors import invalid_parameter
 from insights.warehouse.expressions import parse_expression
 
 if TYPE_CHECKING:
-    import duckdb
     from sqlglot import exp
-
-#: frames DuckDB reads in place (it scans them through Arrow, without copying them into the engine)
-_FRAME_MODULES = ("pandas", "polars", "pyarrow")
-_FILE_SUFFIXES = (".parquet", ".csv", ".tsv", ".csv.gz", ".tsv.gz")
-
-
-def is_table_like(data: object) -> bool:
-    """Whether `data` is something :func:`as_relation` reads (as opposed to, say, a list of records)."""
-    import duckdb
-
-    if isinstance(data, duckdb.DuckDBPyRelation | os.PathLike):
-        return True
-    if isinstance(data, str):
-        return data.lower().endswith(_FILE_SUFFIXES)
-    return type(data).__module__.split(".")[0] in _FRAME_MODULES and hasattr(data, "columns")
-
-
-def as_relation(data: object, *, parameter: str, function: str) -> duckdb.DuckDBPyRelation:
-    """`data` as a DuckDB relation: a relation as it is; a frame or a file through the in-memory engine."""
-    import duckdb
-
-    from insights.warehouse.connection import scratch
-
-    if isinstance(data, duckdb.DuckDBPyRelation):
-        return data
-    if isinstance(data, os.PathLike) or (isinstance(data, str) and data.lower().endswith(_FILE_SUFFIXES)):
-        path = Path(data)
-        if not path.is_file():
-            raise invalid_parameter(parameter, function, "must name an existing Parquet or CSV file", str(path))
-        con = scratch()
-        try:
-            if ".parquet" in "".join(path.suffixes).lower():
-                return con.read_parquet(str(path))
-            return con.read_csv(str(path))
-        except duckdb.Error as error:
-            raise invalid_parameter(
-                parameter, function, "must be a file DuckDB can read", f"{path.name}: {first_line(error)}"
-            ) from None
-    module = type(data).__module__.split(".")[0]
-    if module in _FRAME_MODULES and hasattr(data, "columns"):
-        con = scratch()  # a fresh cursor: the registered view goes away with the relation
-        view = f"_insights_frame_{id(data):x}"
-        con.register(view, data)
-        return con.view(view)
-    raise invalid_parameter(
-        parameter,
-        function,
-        "must be a DuckDB relation, a pandas or polars DataFrame, or a .parquet/.csv path",
-        type(data).__name__,
-    )
 
 
 def column_expression(text: object, columns: Sequence[str], *, parameter: str, function: str, table: str) -> exp.Expr:
@@ -87,25 +31,6 @@ def column_expression(text: object, columns: Sequence[str], *, parameter: str, f
             text,
         )
     return parsed
-
-
-def require_columns(
-    relation: duckdb.DuckDBPyRelation, needed: Sequence[str], *, parameter: str, function: str, table: str
-) -> None:
-    """Refuse a relation without every column in `needed`, naming the ones it has."""
-    missing = [c for c in needed if c not in relation.columns]
-    if missing:
-        raise invalid_parameter(
-            parameter,
-            function,
-            f"must have the columns {', '.join(needed)} (existing columns: {', '.join(relation.columns)})",
-            f"{table} without {', '.join(missing)}",
-        )
-
-
-def first_line(error: Exception) -> str:
-    """An engine error's first line: DuckDB adds the query and a caret below it, which a one-sentence error omits."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def check_seed(name: str, function: str, value: object, *, optional: bool = False) -> int | None:

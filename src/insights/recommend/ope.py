@@ -52,8 +52,9 @@ import numpy as np
 from insights.distributions import normal_ppf
 from insights.errors import invalid_parameter
 from insights.params import check_open_unit
-from insights.recommend._inputs import as_relation, column_expression, first_line, is_table_like
+from insights.recommend._inputs import column_expression
 from insights.results import TableResult, format_number, format_percent
+from insights.tables import as_relation, first_line, is_table_like
 
 __all__ = ["ESTIMATORS", "POLICY_NOTES", "PolicyEstimate", "PolicyEvaluation", "PolicyNote", "evaluate_policy"]
 
@@ -407,7 +408,7 @@ def evaluate_policy(
             "must be 'cell_means', a mapping of context to {action: prediction} or a table",
             reward_model,
         )
-    relation = as_relation(logged, parameter="logged", function=fn)
+    relation = as_relation(logged, "logged", fn)
     columns = list(relation.columns)
     table = "the logged data"
     ctx = column_expression(context, columns, parameter="context", function=fn, table=table)
@@ -665,7 +666,7 @@ def _read_pairs(
 ) -> dict[tuple[str, str], float]:
     """(context, action) -> value from a small table with the logged data's context and action columns (or
     ``segment`` and ``arm``) and `value_column`; a repeated pair is refused."""
-    relation = as_relation(data, parameter=parameter, function=function)
+    relation = as_relation(data, parameter, function)
     names = list(relation.columns)
     if context in names and action in names:
         keys = (context, action)

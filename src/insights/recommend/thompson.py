@@ -42,8 +42,9 @@ import numpy as np
 from insights.distributions import normal_ppf
 from insights.errors import InsightsError, WarehouseError, invalid_parameter
 from insights.params import check_int, check_open_unit, check_optional_instant
-from insights.recommend._inputs import as_relation, check_seed, is_table_like, require_columns
+from insights.recommend._inputs import check_seed
 from insights.results import TableResult, format_number, format_percent
+from insights.tables import as_relation, is_table_like, require_columns
 
 if TYPE_CHECKING:
     import duckdb
@@ -566,8 +567,8 @@ def _read_arms(data: object, function: str) -> list[_Arm]:
     """The arms as validated records; duplicated (segment, arm) pairs and bad posteriors are refused."""
     records: Iterable[Mapping[str, Any]]
     if is_table_like(data):
-        relation = as_relation(data, parameter="arms", function=function)
-        require_columns(relation, _FIELDS, parameter="arms", function=function, table="the arms table")
+        relation = as_relation(data, "arms", function)
+        require_columns(relation, _FIELDS, "arms", function)
         wanted = [*_FIELDS, *(["n_posts"] if "n_posts" in relation.columns else [])]
         names = list(relation.columns)
         positions = [names.index(c) for c in wanted]

@@ -51,6 +51,21 @@ def chatbot_request(start: object, end: object, breakdown: object, function: str
     return first, last, breakdown
 
 
+def plan_week(week: object, function: str) -> IsoWeek:
+    """The week the plan report plans: an IsoWeek or 'YYYY-Www', default next week (checked in one place for the
+    library, the runner and the command line)."""
+    if week is None:
+        return IsoWeek.last_complete().previous(-2)
+    if isinstance(week, IsoWeek):
+        return week
+    if isinstance(week, str):
+        try:
+            return IsoWeek.parse(week)
+        except ValueError:
+            pass
+    raise invalid_parameter("week", function, "must be an ISO week 'YYYY-Www' or None (next week)", week)
+
+
 class ReportNotFoundError(InsightsError, FileNotFoundError):
     """No report notebook of that name in the notebooks folder."""
 

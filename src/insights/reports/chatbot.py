@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev group
 
 from insights.errors import invalid_parameter
 from insights.reports.catalog import CHATBOT_BREAKDOWNS, chatbot_request
-from insights.reports.sections import Chart, Section
+from insights.reports.sections import Section, section_from_result
 
 __all__ = ["BREAKDOWNS", "ChatbotReport", "chatbot_funnel", "chatbot_report"]
 
@@ -95,16 +94,6 @@ class ChatbotReport:
         return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
 
 
-def _from_result(key: str, title: str, result: Any, *, chart: bool = True, notes: tuple[str, ...] = ()) -> Section:
-    """A report section from an analysis result: its summary, its formatted table, and its chart with the first
-    summary sentence that carries a number as the takeaway (no chart when `chart` is False or none does)."""
-    headers, cells = result.display_table()
-    lines = result.summary_lines()
-    takeaway = next((x for x in lines if any(ch.isdigit() for ch in x) and x.endswith(".")), None)
-    charts = (Chart(result.plot(), takeaway),) if chart and takeaway else ()
-    return Section(key, title, " ".join(lines), pd.DataFrame(cells, columns=headers), charts, notes=notes)
-
-
 def chatbot_report(
     con: duckdb.DuckDBPyConnection,
     start: dt.date | str | None = None,
@@ -144,22 +133,22 @@ def chatbot_report(
     query_seconds = time.perf_counter() - started
 
     sections = [
-        _from_result("funnel", "Chatbot funnel", funnel),
-        _from_result("over_time", f"Funnel by entry {period}", funnel.over_time),
+        section_from_result("funnel", "Chatbot funnel", funnel),
+        section_from_result("over_time", f"Funnel by entry {period}", funnel.over_time),
     ]
     if funnel.breakdown is not None:
-        sections.append(_from_result("breakdown", f"Funnel by {breakdown}", funnel.breakdown))
+        sections.append(section_from_result("breakdown", f"Funnel by {breakdown}", funnel.breakdown))
     sections += [
-        _from_result("health", "Chatbot health", health, notes=tuple(health.footer().splitlines())),
-        _from_result("fallbacks", "What the bot did not understand", groups, chart=bool(groups.clusters)),
-        _from_result("lead_funnel", "Lead funnel by prompt", leads),
-        _from_result(
+        section_from_result("health", "Chatbot health", health, notes=tuple(health.footer().splitlines())),
+        section_from_result("fallbacks", "What the bot did not understand", groups, chart=bool(groups.clusters)),
+        section_from_result("lead_funnel", "Lead funnel by prompt", leads),
+        section_from_result(
             "attribution",
             "Qualified leads by prompt, under every attribution model",
             qualified,
             chart=qualified.n_conversions > 0,
         ),
-        _from_result(
+        section_from_result(
             "revenue",
             "Won revenue by platform, under every attribution model",
             revenue,

@@ -43,6 +43,23 @@ def register(subparsers: Any) -> None:
     _add_common(p)
     p.set_defaults(func=cmd_report_chatbot)
 
+    p = actions.add_parser(
+        "plan",
+        help="write what to post next week and record its content mix: reports/plan/<YYYY-Www>/report.html",
+    )
+    p.add_argument("--week", metavar="YYYY-Www", help="the ISO week to plan (default: next week)")
+    p.add_argument("--timezone", default="UTC", help="the accounts' local time zone for posting hours (default: UTC)")
+    p.add_argument(
+        "--no-record",
+        dest="record",
+        action="store_false",
+        help="do not write the week's content mix to the warehouse (recommend.allocations)",
+    )
+    p.add_argument("--db", metavar="PATH", help="warehouse file (default: $INSIGHTS_DB or data/insights.duckdb)")
+    p.add_argument("--force", action="store_true", help="write the week again even if its report exists")
+    _add_common(p)
+    p.set_defaults(func=cmd_report_plan)
+
     p = actions.add_parser("run", help="run any report notebook with parameters (papermill style)")
     p.add_argument("name", help="notebook name in notebooks/ without .ipynb (see: insights report list)")
     p.add_argument(
@@ -112,6 +129,22 @@ def cmd_report_chatbot(args: argparse.Namespace) -> int:
         args.start,
         args.end,
         breakdown=args.breakdown,
+        db=args.db,
+        force=args.force,
+        reports_root=args.reports,
+        notebooks_dir=args.notebooks,
+    )
+    _emit(run, args.json)
+    return 0
+
+
+def cmd_report_plan(args: argparse.Namespace) -> int:
+    from insights.reports.runner import plan
+
+    run = plan(
+        args.week,
+        timezone=args.timezone,
+        record=args.record,
         db=args.db,
         force=args.force,
         reports_root=args.reports,

@@ -42,6 +42,7 @@ from insights.reports.catalog import (
     ReportNotebook,
     chatbot_request,
     find_report,
+    plan_week,
 )
 from insights.reports.index import MANIFEST_NAME, update_index, write_atomic
 from insights.reports.weeks import IsoWeek
@@ -278,6 +279,53 @@ def chatbot(
         force=force,
         period=period,
     )
+
+
+def plan(
+    week: IsoWeek | str | None = None,
+    *,
+    timezone: str = "UTC",
+    record: bool = True,
+    db: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    reports_root: Path = Path("reports"),
+    notebooks_dir: Path = Path("notebooks"),
+) -> ReportRun:
+    """Write the "what to post next week" report of `week` ('YYYY-Www'; default: next week):
+    `reports/plan/<YYYY-Www>/report.html`.
+
+    With `record` (the default), next week's content mix is first written to the warehouse's
+    `recommend.allocations` (one run, its probabilities and a run id), and the report shows that recorded
+    allocation, so the posts published from it can be judged later against the probabilities they were drawn
+    with. A report that already exists is skipped (unless `force`), and then nothing is recorded either.
+    """
+    the_week = plan_week(week, "report plan")
+    db_file = existing_warehouse(db)
+    period = str(the_week)
+    allocation_run = None
+    if record and (force or not (reports_root / "plan" / period / MANIFEST_NAME).exists()):
+        allocation_run = _record_allocation(db_file, the_week, timezone)
+    return run_report(
+        "plan",
+        {"week": period, "timezone": timezone, "allocation_run": allocation_run, "db": str(db_file.resolve())},
+        reports_root=reports_root,
+        notebooks_dir=notebooks_dir,
+        force=force,
+        period=period,
+    )
+
+
+def _record_allocation(db_file: Path, week: IsoWeek, timezone: str) -> str:
+    """Compute next week's allocation and write it to the warehouse; its run id."""
+    from insights.reports.plan import plan_allocation
+    from insights.warehouse import connect
+
+    con = connect(db_file)
+    try:
+        allocation = plan_allocation(con, week, timezone=timezone)
+        return str(allocation.write(con, valid_from=week.start, valid_to=week.end))
+    finally:
+        con.close()
 
 
 def experiment_readout(

@@ -228,3 +228,15 @@ def markdown_table(table: pd.DataFrame) -> str:
     rule = "|" + "|".join("---:" if _is_numeric_column(table[c]) else "---" for c in table.columns) + "|"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, rule, *rows]) + "\n"
+
+
+def section_from_result(
+    key: str, title: str, result: Any, *, chart: bool = True, notes: tuple[str, ...] = ()
+) -> Section:
+    """A report section from an analysis result: its summary, its formatted table, and its chart with the first
+    summary sentence that carries a number as the takeaway (no chart when `chart` is False or none does)."""
+    headers, cells = result.display_table()
+    lines = result.summary_lines()
+    takeaway = next((x for x in lines if any(ch.isdigit() for ch in x) and x.endswith(".")), None)
+    charts = (Chart(result.plot(), takeaway),) if chart and takeaway else ()
+    return Section(key, title, " ".join(lines), pd.DataFrame(cells, columns=headers), charts, notes=notes)

@@ -23,6 +23,7 @@ run: setup
 	$(BIN)/insights demo
 	$(BIN)/insights experiment analyze exp-bot-prompt-v2 --force
 	$(BIN)/insights report weekly --force
+	$(BIN)/insights report plan --force
 
 ## test: the whole test suite, slow tests included
 test: setup
@@ -57,6 +58,12 @@ bench-experiment: setup
 .PHONY: bench-funnel
 bench-funnel: setup
 	$(BIN)/python -m bench.funnel
+
+## bench-engagement: the count model and the recommendations on 1 M posts against reading the features alone, and
+## statsmodels' formula GLM on 100,000 posts (targets: < 60 s and < 3 GB at 1 M posts on 2 cores)
+.PHONY: bench-engagement
+bench-engagement: setup
+	$(BIN)/python -m bench.engagement
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the uv tool in the venv)
 lock:

@@ -11,13 +11,16 @@ The methods, each run --repeat times in its own fresh process, in rotating order
 
 - duckdb-features: the plain-DuckDB limit: the post_features query run and its model columns fetched to Arrow,
   nothing fitted. No model can be cheaper than reading its inputs.
+- insights-model: post_features, then EngagementModel().fit alone: the same job as statsmodels below.
 - insights: post_features, then EngagementModel().fit (negative binomial, 14 inputs, account fixed effects),
   then recommend(...) (content type, slot and prompt per account, shrunk toward the platform), best_times(...)
   (hour of week per account) and a Thompson-sampling mix of content types: the whole job of the plan report.
 - statsmodels: what an analyst would otherwise write: the same features as a pandas frame, then
-  statsmodels' GLM with the NB2 family at insights' dispersion and a formula with the same inputs. It is run on
-  --reference-posts posts (a million does not fit its design matrices in a reasonable memory), and on the full size
-  when --statsmodels-full is given, under a 12 GB address-space cap.
+  statsmodels' GLM with the NB2 family at insights' dispersion, a formula with the same inputs and robust (HC0)
+  intervals: the count model alone, no recommendations. A million posts do not fit its design matrices in a
+  reasonable memory, so it runs on a second warehouse of --reference-posts posts (generated the same way), where
+  insights runs too, for a ratio at the same size; with --statsmodels-full it also tries the full size, under a
+  12 GB address-space cap.
 
 Each process reports its in-process time and its peak resident set (VmHWM); the parent times the whole process.
 The machine is noisy: the table shows medians. Results are written to bench/results/engagement-<time>.json.
@@ -141,6 +144,16 @@ def _duckdb_features(path: str) -> dict[str, Any]:
     return {"rows": table.num_rows}
 
 
+def _insights_model(path: str) -> dict[str, Any]:
+    import duckdb
+
+    from insights.engagement import EngagementModel, post_features
+
+    con = duckdb.connect(path, read_only=True)
+    model = EngagementModel().fit(post_features(con))
+    return {"rows": model.n_posts_, "video": model.rate_ratios_.get("content_type", "video").rate_ratio}
+
+
 def _insights(path: str) -> dict[str, Any]:
     import duckdb
 
@@ -164,7 +177,7 @@ def _insights(path: str) -> dict[str, Any]:
     }
 
 
-def _statsmodels(path: str, posts: str, cap_gb: str) -> dict[str, Any]:
+def _statsmodels(path: str, cap_gb: str) -> dict[str, Any]:
     import duckdb
     import numpy as np
     import statsmodels.api as sm
@@ -175,15 +188,7 @@ def _statsmodels(path: str, posts: str, cap_gb: str) -> dict[str, Any]:
     cap = int(float(cap_gb) * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     con = duckdb.connect(path, read_only=True)
-    frame = (
-        post_features(con)
-        .filter("exclusion IS NULL")
-        .order("post_id")
-        .limit(int(posts))
-        .select(MODEL_COLUMNS)
-        .to_arrow_table()
-        .to_pandas()
-    )
+    frame = post_features(con).filter("exclusion IS NULL").select(MODEL_COLUMNS).to_arrow_table().to_pandas()
     formula = (
         "engagements ~ C(account) + C(content_type, Treatment('text')) + C(origin, Treatment('human')) "
         "+ C(model) + C(prompt_version) + is_paid + C(local_hour) + C(local_weekday) + text_length + n_hashtags "
@@ -198,11 +203,12 @@ def _statsmodels(path: str, posts: str, cap_gb: str) -> dict[str, Any]:
     return {"rows": len(frame), "video": video}
 
 
-def child(method: str, path: str, posts: str, cap_gb: str, report: str) -> None:
+def child(method: str, path: str, cap_gb: str, report: str) -> None:
     work = {
         "duckdb-features": lambda: _duckdb_features(path),
+        "insights-model": lambda: _insights_model(path),
         "insights": lambda: _insights(path),
-        "statsmodels": lambda: _statsmodels(path, posts, cap_gb),
+        "statsmodels": lambda: _statsmodels(path, cap_gb),
     }[method]
     run_in_child(report, (), work)
 
@@ -213,22 +219,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reference-posts", type=int, default=100_000)
     parser.add_argument("--statsmodels-full", action="store_true")
-    parser.add_argument("--methods", nargs="+", default=["duckdb-features", "insights", "statsmodels"])
+    parser.add_argument(
+        "--methods", nargs="+", default=["duckdb-features", "insights-model", "insights", "statsmodels"]
+    )
     args = parser.parse_args()
-    path = str(warehouse(args.posts))
-    runs: list[tuple[str, str, str]] = []
+    runs: list[tuple[str, int]] = []
     for method in args.methods:
-        if method == "statsmodels":
-            runs.append((method, str(args.reference_posts), "12"))
-            if args.statsmodels_full:
-                runs.append((method, str(args.posts), "12"))
-        else:
-            runs.append((method, str(args.posts), "0"))
+        if method != "statsmodels":
+            runs.append((method, args.posts))
+        if method in ("insights-model", "insights", "statsmodels"):
+            runs.append((method, args.reference_posts))
+        if method == "statsmodels" and args.statsmodels_full:
+            runs.append((method, args.posts))
     measured: dict[str, list[Measured]] = {}
     for i in range(args.repeat):
-        for method, posts, cap in runs[i % len(runs) :] + runs[: i % len(runs)]:
-            label = f"{method} ({int(posts):,} posts)"
-            result = measure("bench.engagement", [method, path, posts, cap], label)
+        for method, posts in runs[i % len(runs) :] + runs[: i % len(runs)]:
+            label = f"{method} ({posts:,} posts)"
+            result = measure("bench.engagement", [method, str(warehouse(posts)), "12"], label)
             measured.setdefault(label, []).append(result)
             print(f"{label}: {result.seconds:.2f} s, {result.peak_rss_mb:,.0f} MB, {result.result}", flush=True)
     print(f"\n{'method':<40} {'in-process s':>12} {'whole s':>9} {'peak MB':>9}")

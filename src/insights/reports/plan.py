@@ -160,8 +160,9 @@ def plan_report(
     query_seconds = time.perf_counter() - started
 
     sections = [
-        section_from_result("what", "What to post", recommendations),
-        section_from_result("when", "When to post", best),
+        # the three clearest gains in words, every account in the table
+        section_from_result("what", "What to post", recommendations, lines=recommendations.summary_lines(limit=3)),
+        section_from_result("when", "When to post", best, lines=best.summary_lines(max_accounts=3)),
         section_from_result("allocation", "Next week's mix", allocation, notes=(recorded,)),
         section_from_result("check", "Would it have worked? Checked on past posts", check, chart=False),
         section_from_result("evidence", "What drives engagement", model.rate_ratios_),

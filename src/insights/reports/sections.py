@@ -231,12 +231,19 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def section_from_result(
-    key: str, title: str, result: Any, *, chart: bool = True, notes: tuple[str, ...] = ()
+    key: str,
+    title: str,
+    result: Any,
+    *,
+    chart: bool = True,
+    notes: tuple[str, ...] = (),
+    lines: list[str] | None = None,
 ) -> Section:
-    """A report section from an analysis result: its summary, its formatted table, and its chart with the first
-    summary sentence that carries a number as the takeaway (no chart when `chart` is False or none does)."""
+    """A report section from an analysis result: its summary (`lines`, default the result's summary lines), its
+    formatted table, and its chart with the first summary sentence that carries a number as the takeaway (no chart
+    when `chart` is False or none does)."""
     headers, cells = result.display_table()
-    lines = result.summary_lines()
+    lines = result.summary_lines() if lines is None else lines
     takeaway = next((x for x in lines if any(ch.isdigit() for ch in x) and x.endswith(".")), None)
     charts = (Chart(result.plot(), takeaway),) if chart and takeaway else ()
     return Section(key, title, " ".join(lines), pd.DataFrame(cells, columns=headers), charts, notes=notes)

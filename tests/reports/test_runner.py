@@ -622,14 +622,15 @@ def test_the_command_line_does_not_import_the_report_stack_to_show_help():
     assert result.stdout.strip() == "[]"
 
 
-def test_make_run_ends_with_the_weekly_report():
+def test_make_run_writes_the_weekly_report_then_the_plan():
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^run: setup\n((?:\t.*\n)+)", makefile, re.M)
 
     assert recipe is not None
     lines = [line.strip() for line in recipe.group(1).splitlines()]
     assert lines[0].endswith("insights demo")
-    assert lines[-1].endswith("insights report weekly --force")
+    assert lines[-2].endswith("insights report weekly --force")
+    assert lines[-1].endswith("insights report plan --force")
 
 
 def test_report_run_objects_print_and_serialize():

@@ -24,7 +24,7 @@ import duckdb
 
 from insights.errors import invalid_parameter
 from insights.reports.catalog import CHATBOT_BREAKDOWNS, chatbot_request
-from insights.reports.sections import Section, section_from_result
+from insights.reports.sections import Section, SectionedReport, section_from_result
 
 __all__ = ["BREAKDOWNS", "ChatbotReport", "chatbot_funnel", "chatbot_report"]
 
@@ -52,7 +52,7 @@ def chatbot_funnel() -> Any:
 
 
 @dataclass(frozen=True)
-class ChatbotReport:
+class ChatbotReport(SectionedReport):
     """The chatbot funnel, health, fallbacks, lead funnel and attribution of the sessions started in [start, end)."""
 
     start: dt.date
@@ -69,17 +69,6 @@ class ChatbotReport:
         by = f", by {self.breakdown}" if self.breakdown else ""
         return f"Chatbot funnel {self.start.isoformat()} to {last.isoformat()}{by}"
 
-    def section(self, key: str) -> Section:
-        """The section with this key."""
-        for s in self.sections:
-            if s.key == key:
-                return s
-        choices = ", ".join(s.key for s in self.sections)
-        raise invalid_parameter("key", "ChatbotReport.section", f"must be one of {choices}", key)
-
-    def to_markdown(self) -> str:
-        return f"# {self.title}\n\n{self.headline}\n\n" + "\n".join(s.to_markdown() for s in self.sections)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the period, the headline and each section's summary, takeaways and table (no figures)."""
         return {
@@ -89,9 +78,6 @@ class ChatbotReport:
             "headline": self.headline,
             "sections": [s.to_dict() for s in self.sections],
         }
-
-    def __str__(self) -> str:
-        return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
 
 
 def chatbot_report(

@@ -26,7 +26,7 @@ import duckdb
 
 from insights.errors import invalid_parameter
 from insights.reports.catalog import plan_week
-from insights.reports.sections import Section, section_from_result
+from insights.reports.sections import Section, SectionedReport, section_from_result
 from insights.reports.weeks import IsoWeek
 
 __all__ = ["PlanReport", "plan_allocation", "plan_report"]
@@ -36,7 +36,7 @@ HISTORY_WEEKS = 26
 
 
 @dataclass(frozen=True)
-class PlanReport:
+class PlanReport(SectionedReport):
     """What to post next week, when and in which mix, with the evidence and a way to check it."""
 
     week: IsoWeek
@@ -50,17 +50,6 @@ class PlanReport:
     def title(self) -> str:
         return f"What to post in {self.week}"
 
-    def section(self, key: str) -> Section:
-        """The section with this key."""
-        for s in self.sections:
-            if s.key == key:
-                return s
-        choices = ", ".join(s.key for s in self.sections)
-        raise invalid_parameter("key", "PlanReport.section", f"must be one of {choices}", key)
-
-    def to_markdown(self) -> str:
-        return f"# {self.title}\n\n{self.headline}\n\n" + "\n".join(s.to_markdown() for s in self.sections)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the week, the headline, the allocation run and each section (no figures)."""
         return {
@@ -69,9 +58,6 @@ class PlanReport:
             "allocation_run": self.allocation_run,
             "sections": [s.to_dict() for s in self.sections],
         }
-
-    def __str__(self) -> str:
-        return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
 
 
 def _features(con: duckdb.DuckDBPyConnection, week: IsoWeek, timezone: str) -> Any:
@@ -141,18 +127,24 @@ def plan_report(
     else:
         allocation = _mix(recommendations, seed)
         recorded = "Not recorded: run `insights report plan` to record the allocation with the report."
-    policy = {r.segment: {r.best: 1.0} for r in recommendations.recommendations if r.choice == "content_type"}
-    accounts = duckdb.ColumnExpression("account").isin(*(duckdb.ConstantExpression(a) for a in sorted(policy)))
-    check = evaluate_policy(
-        features.filter("exclusion IS NULL").filter(accounts),
-        policy,
-        context="account",
-        action="content_type",
-        reward="engagement_rate",
-        reward_label="engagement per impression",
-        units="posts",
-        policy_label="the recommended content type",
-    )
+    policy = {
+        r.segment: {r.best: 1.0}
+        for r in recommendations.recommendations
+        if r.choice == "content_type" and r.best is not None
+    }
+    check = None
+    if policy:
+        accounts = duckdb.ColumnExpression("account").isin(*(duckdb.ConstantExpression(a) for a in sorted(policy)))
+        check = evaluate_policy(
+            features.filter("exclusion IS NULL").filter(accounts),
+            policy,
+            context="account",
+            action="content_type",
+            reward="engagement_rate",
+            reward_label="engagement per impression",
+            units="posts",
+            policy_label="the recommended content type",
+        )
     origins = compare_origins(features)
     # the test goes to the most promising window of all accounts: the best first-ranked slot
     firsts = [r for r in best.recommendations() if r.rank == 1]
@@ -164,13 +156,16 @@ def plan_report(
         section_from_result("what", "What to post", recommendations, lines=recommendations.summary_lines(limit=3)),
         section_from_result("when", "When to post", best, lines=best.summary_lines(max_accounts=3)),
         section_from_result("allocation", "Next week's mix", allocation, notes=(recorded,)),
-        section_from_result("check", "Would it have worked? Checked on past posts", check, chart=False),
+    ]
+    if check is not None:
+        sections.append(section_from_result("check", "Would it have worked? Checked on past posts", check, chart=False))
+    sections += [
         section_from_result("evidence", "What drives engagement", model.rate_ratios_),
         section_from_result("ai_vs_human", "AI-drafted against human-written, like for like", origins),
     ]
     if test is not None:
         sections.append(section_from_result("test", "Check the best time with a randomized test", test, chart=False))
-    headline = " ".join([*_headline(recommendations), *check.summary_lines()[:1]])
+    headline = " ".join([*_headline(recommendations), *(check.summary_lines()[:1] if check is not None else [])])
     return PlanReport(
         week=the_week,
         headline=headline,

@@ -21,6 +21,7 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the de
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # plotly ships no type information
 import plotly.io as pio  # type: ignore[import-untyped]
 
+from insights.errors import invalid_parameter
 from insights.reports import _text
 
 _CSS = """<style>
@@ -228,6 +229,34 @@ def markdown_table(table: pd.DataFrame) -> str:
     rule = "|" + "|".join("---:" if _is_numeric_column(table[c]) else "---" for c in table.columns) + "|"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, rule, *rows]) + "\n"
+
+
+class SectionedReport:
+    """What a report made of sections shares: finding a section by key, Markdown and plain text.
+
+    A subclass (a frozen dataclass) has `headline` and `sections` fields and a `title`.
+    """
+
+    headline: str
+    sections: tuple[Section, ...]
+
+    @property
+    def title(self) -> str:
+        return type(self).__name__
+
+    def section(self, key: str) -> Section:
+        """The section with this key."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        choices = ", ".join(s.key for s in self.sections)
+        raise invalid_parameter("key", f"{type(self).__name__}.section", f"must be one of {choices}", key)
+
+    def to_markdown(self) -> str:
+        return f"# {self.title}\n\n{self.headline}\n\n" + "\n".join(s.to_markdown() for s in self.sections)
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.headline}\n\n" + "\n\n".join(f"{s.title}\n{s.summary}" for s in self.sections)
 
 
 def section_from_result(

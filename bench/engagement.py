@@ -12,9 +12,9 @@ The methods, each run --repeat times in its own fresh process, in rotating order
 - duckdb-features: the plain-DuckDB limit: the post_features query run and its model columns fetched to Arrow,
   nothing fitted. No model can be cheaper than reading its inputs.
 - insights-model: post_features, then EngagementModel().fit alone: the same job as statsmodels below.
-- insights: post_features, then EngagementModel().fit (negative binomial, 14 inputs, account fixed effects),
-  then recommend(...) (content type, slot and prompt per account, shrunk toward the platform), best_times(...)
-  (hour of week per account) and a Thompson-sampling mix of content types: the whole job of the plan report.
+- insights: the whole job of the plan report: post_features, one EngagementModel (its inputs without the time
+  terms), recommend(...) (content type, slot and prompt per account, shrunk toward the platform), best_times(...)
+  against that model (hour of week per account) and a Thompson-sampling mix of content types.
 - statsmodels: what an analyst would otherwise write: the same features as a pandas frame, then
   statsmodels' GLM with the NB2 family at insights' dispersion, a formula with the same inputs and robust (HC0)
   intervals: the count model alone, no recommendations. A million posts do not fit its design matrices in a
@@ -157,14 +157,15 @@ def _insights_model(path: str) -> dict[str, Any]:
 def _insights(path: str) -> dict[str, Any]:
     import duckdb
 
-    from insights.engagement import EngagementModel, best_times, post_features
+    from insights.engagement import TIMING_TERMS, EngagementModel, best_times, post_features
     from insights.recommend import recommend, thompson_allocation
 
     con = duckdb.connect(path, read_only=True)
     features = post_features(con)
-    model = EngagementModel().fit(features)
+    # as the plan report does: one count model (the hours are what best_times measures against it)
+    model = EngagementModel(TIMING_TERMS).fit(features)
     recommendations = recommend(features)
-    times = best_times(features)
+    times = best_times(features, model=model)
     mix = thompson_allocation(recommendations.arms(choice="content_type"), min_probability=0.05)
     video = model.rate_ratios_.get("content_type", "video")
     return {

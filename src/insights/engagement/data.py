@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from insights.engagement.design import CATEGORICAL, NONE_LEVEL, Categorical
 from insights.tables import require_columns
+from insights.warehouse.expressions import quote_identifier
 
 Columns = dict[str, Any]  # name -> Categorical (categorical inputs) or a float64 array
 
@@ -40,7 +41,7 @@ def fetch(
         relation = relation.filter("exclusion IS NULL")
     selected = []
     for column in dict.fromkeys(needed):
-        quoted = '"' + column.replace('"', '""') + '"'
+        quoted = quote_identifier(column)
         if column in CATEGORICAL:
             selected.append(f"coalesce(CAST({quoted} AS VARCHAR), '{NONE_LEVEL}') AS {quoted}")
         else:

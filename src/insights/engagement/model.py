@@ -12,6 +12,7 @@ settings, `fit` validates and returns self, learned state ends in an underscore.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -118,19 +119,7 @@ class RateRatios(TableResult):
         raise KeyError((term, level))
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "term": r.term,
-                "level": r.level,
-                "reference": r.reference,
-                "rate_ratio": r.rate_ratio,
-                "low": r.low,
-                "high": r.high,
-                "p_value": r.p_value,
-                "n_posts": r.n_posts,
-            }
-            for r in self.ratios
-        ]
+        return [dict(vars(r)) for r in self.ratios]
 
     def display_table(self) -> tuple[list[str], list[list[str]]]:
         headers = ["input", "level", "against", "rate ratio", f"{1 - self.alpha:.0%} interval", "p", "posts"]
@@ -213,7 +202,7 @@ class TermTests(TableResult):
         return "Which inputs matter (joint Wald tests)"
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"term": t.term, "df": t.df, "chi2": t.chi2, "p_value": t.p_value} for t in self.tests]
+        return [dict(vars(t)) for t in self.tests]
 
     def summary_lines(self) -> list[str]:
         if not self.tests:
@@ -266,15 +255,9 @@ class EngagementModel:
         self.min_posts = min_posts
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The settings, as scikit-learn's clone and grid search expect."""
-        return {
-            "terms": self.terms,
-            "family": self.family,
-            "covariance": self.covariance,
-            "alpha": self.alpha,
-            "reference": self.reference,
-            "min_posts": self.min_posts,
-        }
+        """The settings, as scikit-learn's clone and grid search expect: the constructor's parameters."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
 
     def set_params(self, **params: Any) -> EngagementModel:
         """Change settings; unknown names are refused."""

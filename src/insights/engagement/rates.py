@@ -19,6 +19,7 @@ from insights.errors import invalid_parameter
 from insights.params import check_instance, check_open_unit
 from insights.results import TableResult, format_number, format_percent
 from insights.tables import as_relation
+from insights.warehouse.expressions import quote_identifier
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def engagement_rates(
         if column not in relation.columns:
             raise invalid_parameter("features", fn, f"must have the column {column} (use post_features)", column)
     n_excluded = int(relation.aggregate("count(*) FILTER (WHERE exclusion IS NOT NULL)").fetchall()[0][0])
-    keys = [f'coalesce(CAST("{c}" AS VARCHAR), \'(none)\') AS "{c}"' for c in by]
+    keys = [f"coalesce(CAST({quote_identifier(c)} AS VARCHAR), '(none)') AS {quote_identifier(c)}" for c in by]
     sums = (
         "count(*) AS n, sum(engagements) AS e, sum(exposure) AS x, sum(engagements * engagements) AS ee, "
         "sum(exposure * exposure) AS xx, sum(engagements * exposure) AS ex, "
@@ -137,7 +138,7 @@ def engagement_rates(
     usable = relation.filter("exclusion IS NULL")
     if by:
         grouped = usable.select(", ".join([*keys, "engagements", "exposure"]))
-        group_list = ", ".join(f'"{c}"' for c in by)
+        group_list = ", ".join(quote_identifier(c) for c in by)
         result = grouped.aggregate(f"{group_list}, {sums}", group_list).order(group_list).fetchall()
     else:
         result = [(*row,) for row in usable.aggregate(sums).fetchall() if row[0]]

@@ -58,7 +58,8 @@ from insights.engagement.shrinkage import between_variance
 from insights.errors import invalid_parameter
 from insights.params import check_choice, check_instance, check_int, check_open_unit, check_path
 from insights.results import TableResult, format_number
-from insights.tables import as_relation
+from insights.tables import as_relation, require_columns
+from insights.warehouse.expressions import quote_identifier
 
 if TYPE_CHECKING:
     from insights.experiments.definition import Experiment
@@ -752,10 +753,6 @@ def _check_model(model: object, fn: str) -> EngagementModel:
     return model
 
 
-def _quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _compact(column: Any) -> tuple[tuple[str, ...], IntArray]:
     """A categorical column's levels that occur, sorted, and each row's index into them."""
     present = np.unique(column.codes)
@@ -794,11 +791,7 @@ def best_times(
     relation = as_relation(features, "features", fn)
     needed = ["account", "hour_of_week", "engagements", "exposure", *(["platform"] if pool_by == "platform" else [])]
     terms = TIMING_TERMS if model is None else _check_model(model, fn).terms
-    missing = [c for c in dict.fromkeys([*terms, *needed]) if c not in relation.columns]
-    if missing:
-        raise invalid_parameter(
-            "features", fn, f"must have the post_features columns {', '.join(missing)}", type(features).__name__
-        )
+    require_columns(relation, [*terms, *needed], "features", fn)
     fitted = EngagementModel(TIMING_TERMS).fit(relation) if model is None else model
 
     # the usable posts once, in one order: the model's predictions and the columns below both scan this table
@@ -807,7 +800,7 @@ def best_times(
     if "exclusion" in relation.columns:
         n_excluded = int(relation.aggregate("count(*) FILTER (WHERE exclusion IS NOT NULL)").fetchall()[0][0])
         usable = relation.filter("exclusion IS NULL")
-    table = usable.select(", ".join(_quote(c) for c in dict.fromkeys([*terms, *needed]))).to_arrow_table()
+    table = usable.select(", ".join(quote_identifier(c) for c in dict.fromkeys([*terms, *needed]))).to_arrow_table()
     n = table.num_rows
     if n == 0:
         raise invalid_parameter("features", fn, "must hold at least one usable post (exclusion IS NULL)", n)

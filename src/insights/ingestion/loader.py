@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import sqlglot.expressions as sge
 
 from insights import config
 from insights.contract import Column, Kind, get_kind
@@ -34,6 +33,7 @@ from insights.ingestion.report import FileReport, LoadReport
 from insights.ingestion.sniff import SourceFile, normalize_name, sniff
 from insights.warehouse import connect
 from insights.warehouse.connection import first_row
+from insights.warehouse.expressions import quote_identifier as quote
 
 #: Longest single CSV record accepted (text fields of tens of megabytes are data, not an error).
 MAX_LINE_BYTES = 32 << 20
@@ -43,11 +43,6 @@ CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 LOAD_MEMORY_LIMIT = "1GB"
 _BLANK = "__blank__"
 _TEXT_TYPES = ("VARCHAR", "JSON")
-
-
-def quote(name: str) -> str:
-    """A safely quoted SQL identifier, whatever the name holds."""
-    return str(sge.to_identifier(name, quoted=True).sql("duckdb"))
 
 
 @dataclass(frozen=True)

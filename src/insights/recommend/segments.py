@@ -276,23 +276,7 @@ class Recommendations(TableResult):
         ]
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "segment": r.segment,
-                "choice": r.choice,
-                "best": r.best,
-                "expected": r.expected,
-                "current": r.current,
-                "lift": r.lift,
-                "low": r.low,
-                "high": r.high,
-                "n_posts": r.n_posts,
-                "n_segment_posts": r.n_segment_posts,
-                "weight": r.weight,
-                "note": r.note,
-            }
-            for r in self.recommendations
-        ]
+        return [dict(vars(r)) for r in self.recommendations]
 
     def display_table(self) -> tuple[list[str], list[list[str]]]:
         level = f"{1 - self.alpha:.0%}"

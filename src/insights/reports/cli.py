@@ -114,44 +114,36 @@ def parse_value(text: str) -> Any:
     return value if isinstance(value, (int, float, bool, str, type(None), list, dict)) else text
 
 
+def _write(args: argparse.Namespace, runner: Any, *positional: Any, **options: Any) -> int:
+    """Run a report runner with the options every report command shares, and print the run."""
+    run = runner(
+        *positional,
+        db=args.db,
+        force=args.force,
+        reports_root=args.reports,
+        notebooks_dir=args.notebooks,
+        **options,
+    )
+    _emit(run, args.json)
+    return 0
+
+
 def cmd_report_weekly(args: argparse.Namespace) -> int:
     from insights.reports.runner import weekly
 
-    run = weekly(args.week, db=args.db, force=args.force, reports_root=args.reports, notebooks_dir=args.notebooks)
-    _emit(run, args.json)
-    return 0
+    return _write(args, weekly, args.week)
 
 
 def cmd_report_chatbot(args: argparse.Namespace) -> int:
     from insights.reports.runner import chatbot
 
-    run = chatbot(
-        args.start,
-        args.end,
-        breakdown=args.breakdown,
-        db=args.db,
-        force=args.force,
-        reports_root=args.reports,
-        notebooks_dir=args.notebooks,
-    )
-    _emit(run, args.json)
-    return 0
+    return _write(args, chatbot, args.start, args.end, breakdown=args.breakdown)
 
 
 def cmd_report_plan(args: argparse.Namespace) -> int:
     from insights.reports.runner import plan
 
-    run = plan(
-        args.week,
-        timezone=args.timezone,
-        record=args.record,
-        db=args.db,
-        force=args.force,
-        reports_root=args.reports,
-        notebooks_dir=args.notebooks,
-    )
-    _emit(run, args.json)
-    return 0
+    return _write(args, plan, args.week, timezone=args.timezone, record=args.record)
 
 
 def cmd_report_run(args: argparse.Namespace) -> int:

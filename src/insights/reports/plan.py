@@ -98,7 +98,13 @@ def plan_report(
     recorded in `recommend.allocations` for this week; without it the allocation is computed here and not
     recorded. The connection may be read-only; nothing is written, opened or closed.
     """
-    from insights.engagement import EngagementModel, best_times, compare_origins, posting_time_experiment
+    from insights.engagement import (
+        TIMING_TERMS,
+        EngagementModel,
+        best_times,
+        compare_origins,
+        posting_time_experiment,
+    )
     from insights.recommend import evaluate_policy, read_allocation, recommend
 
     function = "plan_report"
@@ -117,10 +123,12 @@ def plan_report(
         )
         return PlanReport(the_week, empty.summary, (empty,), row_counts={"posts": n_posts})
 
-    model = EngagementModel().fit(features)
+    # one count model serves the evidence and the best times: without time terms, since the hours of the week are
+    # what best_times measures against it (and what the "when" section shows)
+    model = EngagementModel(TIMING_TERMS).fit(features)
     # posting times come from best_times (hours, shrunk toward the platform), so they are not chosen twice here
     recommendations = recommend(features, choices=("content_type", "prompt"))
-    best = best_times(features)
+    best = best_times(features, model=model)
     if allocation_run is not None:
         allocation = read_allocation(con, allocation_run)
         recorded = f"Recorded in the warehouse as run {allocation_run}."

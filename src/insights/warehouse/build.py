@@ -18,6 +18,7 @@ import duckdb
 from insights.errors import WarehouseError
 from insights.warehouse._text import text_table
 from insights.warehouse.connection import first_row
+from insights.warehouse.expressions import quote_identifier
 from insights.warehouse.models import Model, SqlDir, list_models
 
 
@@ -56,13 +57,6 @@ class BuildReport:
             "seconds": self.seconds,
             "models": [{"name": m.name, "n_rows": m.n_rows, "seconds": m.seconds} for m in self.models],
         }
-
-
-def quote_identifier(name: str) -> str:
-    """One identifier quoted for DuckDB."""
-    from sqlglot import exp  # imported here: command-line paths that never build skip its import cost
-
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
 
 
 def build(con: duckdb.DuckDBPyConnection, *, sql_dir: SqlDir | None = None) -> BuildReport:

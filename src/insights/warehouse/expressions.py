@@ -1,4 +1,5 @@
-"""User-written SQL expressions: parsed with sqlglot and refused unless they only compute over given columns.
+"""SQL text from outside the code: user-written expressions, parsed with sqlglot and refused unless they only compute
+over given columns, and identifiers (column and table names), quoted.
 
 Metric, funnel-step and segment definitions accept SQL (``revenue > 100``, ``event = 'handoff'``). Whatever the
 text, it may only be one expression over the columns of the rows it is given: no queries, no table or file reads,
@@ -12,7 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlglot import exp
 
-__all__ = ["parse_expression"]
+__all__ = ["parse_expression", "quote_identifier"]
+
+
+def quote_identifier(name: str) -> str:
+    """One identifier (a column or table name, whatever it holds) quoted for DuckDB: `a"b` -> `"a""b"`."""
+    from sqlglot import exp  # imported here: command-line paths that never quote skip its import cost
+
+    return str(exp.to_identifier(name, quoted=True).sql("duckdb"))
 
 
 def parse_expression(text: str) -> exp.Expr | None:
